@@ -1,0 +1,148 @@
+"""Safe expressions: a whitelisting parser and the code it generates.
+
+An expression is text such as ``"-(k10 + k12) * central + k21 * periph"`` or
+``"hill(conc, ec50, n)"``. It is parsed with :func:`ast.parse` (no evaluation) and every node is
+checked against a whitelist: numbers, names, ``+ - * / **``, unary minus, the functions in
+:data:`FUNCTIONS` and comparisons inside ``piecewise``. Anything else (attributes, subscripts,
+strings, lambdas, keyword arguments, ...) is rejected with a one-line :class:`KetasimError`.
+
+A parsed :class:`Expr` renders to Python/Numba source (:meth:`Expr.to_python`) and to an SBML
+Level 3 infix formula (:meth:`Expr.to_sbml`); code is generated only from the checked tree, never
+from the input text.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cached_property
+
+from ketasim.errors import KetasimError
+
+#: Allowed functions and their number of arguments.
+#: ``hill(x, x50, n) = x**n / (x50**n + x**n)``;
+#: ``piecewise(a, condition, b)`` is ``a`` where the condition holds, else ``b`` (SBML order).
+FUNCTIONS = {"exp": 1, "log": 1, "sqrt": 1, "min": 2, "max": 2, "hill": 3, "piecewise": 3}
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_PYTHON_FUNCTIONS = {"exp": "math.exp", "log": "math.log", "sqrt": "math.sqrt",
+                     "min": "min", "max": "max"}
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A checked expression: its source text and its syntax tree."""
+
+    text: str
+    tree: ast.expr
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """Every variable name the expression reads."""
+        return frozenset(n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name)
+                         and not _is_function_name(self.tree, n))
+
+    def to_python(self) -> str:
+        """Python source (``math`` functions) that Numba compiles."""
+        return _render(self.tree, _python_call)
+
+    def to_sbml(self) -> str:
+        """SBML Level 3 infix formula (libsbml ``parseL3Formula`` syntax); ``t`` is time."""
+        return _render(self.tree, _sbml_call, power="^", time="time")
+
+
+def parse(text: str, field: str = "expression") -> Expr:
+    """Parse and check ``text``; raise :class:`KetasimError` naming ``field`` if not allowed."""
+    if not isinstance(text, str) or not text.strip():
+        raise KetasimError(f"{field}: expected a non-empty expression, got {text!r}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise KetasimError(f"{field}: cannot parse {text!r}: {exc.msg}") from None
+    _check(tree, field, in_condition=False)
+    return Expr(text.strip(), tree)
+
+
+def _is_function_name(tree: ast.expr, name: ast.Name) -> bool:
+    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(tree))
+
+
+def _check(node: ast.expr, field: str, in_condition: bool) -> None:
+    def fail(what: str) -> None:
+        raise KetasimError(f"{field}: {what} is not allowed in an expression; allowed: numbers, "
+                           f"names, + - * / **, {', '.join(FUNCTIONS)}")
+
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            fail(f"the constant {node.value!r}")
+    elif isinstance(node, ast.Name):
+        if node.id in FUNCTIONS:
+            fail(f"the function name {node.id!r} without a call")
+    elif isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINARY:
+            fail(f"the operator {type(node.op).__name__}")
+        _check(node.left, field, False)
+        _check(node.right, field, False)
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            fail(f"the operator {type(node.op).__name__}")
+        _check(node.operand, field, False)
+    elif isinstance(node, ast.Compare):
+        if not in_condition or len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE:
+            fail("a comparison outside the condition of piecewise(a, condition, b)")
+        _check(node.left, field, False)
+        _check(node.comparators[0], field, False)
+    elif isinstance(node, ast.Call):
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name not in FUNCTIONS or node.keywords:
+            fail(f"the call {ast.unparse(node.func)}(...)")
+        if len(node.args) != FUNCTIONS[name]:
+            raise KetasimError(f"{field}: {name}() takes {FUNCTIONS[name]} arguments, "
+                               f"got {len(node.args)}")
+        for i, arg in enumerate(node.args):
+            _check(arg, field, in_condition=(name == "piecewise" and i == 1))
+        if name == "piecewise" and not isinstance(node.args[1], ast.Compare):
+            fail("a piecewise condition that is not a comparison")
+    else:
+        fail(type(node).__name__)
+
+
+def _render(node: ast.expr, call, power: str = "**", time: str = "t") -> str:
+    def r(n: ast.expr) -> str:
+        return _render(n, call, power, time)
+
+    if isinstance(node, ast.Constant):
+        return repr(float(node.value))
+    if isinstance(node, ast.Name):
+        return time if node.id == "t" else node.id
+    if isinstance(node, ast.BinOp):
+        op = power if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)]
+        return f"({r(node.left)} {op} {r(node.right)})"
+    if isinstance(node, ast.UnaryOp):
+        return f"({'-' if isinstance(node.op, ast.USub) else '+'}{r(node.operand)})"
+    if isinstance(node, ast.Compare):
+        return f"({r(node.left)} {_COMPARE[type(node.ops[0])]} {r(node.comparators[0])})"
+    return call(node.func.id, [r(a) for a in node.args], power)
+
+
+def _python_call(name: str, args: list[str], power: str) -> str:
+    if name == "hill":
+        x, x50, n = args
+        return f"({x} {power} {n} / ({x50} {power} {n} + {x} {power} {n}))"
+    if name == "piecewise":
+        a, cond, b = args
+        return f"({a} if {cond} else {b})"
+    return f"{_PYTHON_FUNCTIONS[name]}({', '.join(args)})"
+
+
+def _sbml_call(name: str, args: list[str], power: str) -> str:
+    if name == "hill":
+        return _python_call(name, args, power)
+    if name in ("min", "max"):
+        a, b = args
+        cond = f"({a} {'<' if name == 'min' else '>'} {b})"
+        return f"piecewise({a}, {cond}, {b})"
+    if name == "log":
+        return f"ln({args[0]})"
+    return f"{name}({', '.join(args)})"

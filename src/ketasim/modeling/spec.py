@@ -1,0 +1,280 @@
+"""The model language: states, parameters and equations, declared once.
+
+A :class:`Model` is an immutable declaration. The compiled batch kernel
+(:mod:`ketasim.modeling.kernel`), the SBML document (:mod:`ketasim.modeling.sbml`) and the
+parameter table (:meth:`Model.parameter_table`) are all generated from it. Time is in hours,
+amounts in mg, volumes in L; each parameter is declared in its published unit and converted once,
+here, with pint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ketasim.errors import KetasimError
+from ketasim.modeling.expr import Expr, parse
+from ketasim.units import registry
+
+
+@dataclass(frozen=True)
+class State:
+    """A state variable: an amount (mg) or a level, with its initial value."""
+
+    name: str
+    unit: str
+    initial: float = 0.0
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A model constant with its published value, unit and source.
+
+    ``cv`` is the coefficient of variation (fraction, e.g. 0.3) of log-normal inter-individual
+    variability, with its own ``cv_source``; ``None`` means the parameter is the same for every
+    subject. A source that starts with ``"assumption"`` marks a value without direct evidence,
+    followed by its reason.
+    """
+
+    name: str
+    value: float
+    unit: str
+    source: str
+    cv: float | None = None
+    cv_source: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.value):
+            raise KetasimError(f"parameter {self.name}: value must be finite, got {self.value}")
+        if self.cv is not None and not 0 < self.cv <= 3:
+            raise KetasimError(f"parameter {self.name}: cv must be in (0, 3], got {self.cv}")
+        if not self.source.strip() or (self.cv is not None and not self.cv_source.strip()):
+            raise KetasimError(f"parameter {self.name}: a source (citation or assumption) is "
+                               "required for its value and for its cv")
+
+    @property
+    def assumptions(self) -> list[str]:
+        """The assumption notes of the value and of its variability, if any."""
+        return [f"{self.name}{what}: {src}" for what, src in
+                (("", self.source), (" variability", self.cv_source))
+                if src.lower().startswith("assumption")]
+
+    @cached_property
+    def model_value(self) -> tuple[float, str]:
+        """The value and unit in the model's unit system (h, L, mg, kg)."""
+        return to_model_units(self.value, self.unit, f"parameter {self.name}")
+
+    @property
+    def omega(self) -> float:
+        """Standard deviation of the log-normal random effect: sqrt(log(1 + cv^2))."""
+        return float(np.sqrt(np.log1p(self.cv**2))) if self.cv else 0.0
+
+
+@dataclass(frozen=True)
+class Covariate:
+    """A per-subject characteristic read by the equations, e.g. ``weight_kg``."""
+
+    name: str
+    unit: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Input:
+    """Where a dose of ``substances`` by ``routes`` enters: a state, scaled by bioavailability.
+
+    ``bioavailability`` (fraction) and ``lag_h`` (h) are expressions of parameters and
+    covariates, evaluated once per subject.
+    """
+
+    substances: tuple[str, ...]
+    routes: tuple[str, ...]
+    state: str
+    bioavailability: str = "1"
+    lag_h: str = "0"
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model layer or a composition of layers.
+
+    ``assignments`` are intermediate quantities, evaluated in order; ``odes`` give d(state)/dt
+    per hour; ``outputs`` are algebraic observables whose names carry their unit
+    (e.g. ``ketamine_plasma_ng_ml``). ``ports`` are names that a downstream layer reads from an
+    upstream one; :func:`compose` binds them.
+    """
+
+    name: str
+    title: str
+    reference: str
+    states: tuple[State, ...]
+    parameters: tuple[Parameter, ...]
+    odes: Mapping[str, str]
+    outputs: Mapping[str, str]
+    covariates: tuple[Covariate, ...] = ()
+    assignments: tuple[tuple[str, str], ...] = ()
+    inputs: tuple[Input, ...] = ()
+    ports: tuple[str, ...] = ()
+    notes: str = ""
+    _parsed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    # -- structure -------------------------------------------------------------------------
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def covariate_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.covariates)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(self.outputs)
+
+    def expr(self, key: str) -> Expr:
+        """The parsed expression of an ODE, output or assignment (``"ode:x"``, ...)."""
+        return self._parsed[key]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of everything that the compiled kernel depends on."""
+        text = repr((self.state_names, self.parameter_names, self.covariate_names,
+                     tuple(self.assignments), tuple(self.odes.items()),
+                     tuple(self.outputs.items()), self.inputs))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def routes_for(self, substance: str) -> tuple[str, ...]:
+        """Routes by which this model accepts ``substance`` (empty if it does not)."""
+        return tuple(r for i in self.inputs if substance in i.substances for r in i.routes)
+
+    def input_for(self, substance: str, route: str) -> int:
+        """Index in :attr:`inputs` that takes ``substance`` by ``route``."""
+        for k, inp in enumerate(self.inputs):
+            if substance in inp.substances and route in inp.routes:
+                return k
+        routes = self.routes_for(substance)
+        if not routes:
+            raise KetasimError(f"substance: model {self.name} does not take {substance!r}; it "
+                               f"takes {sorted({s for i in self.inputs for s in i.substances})}")
+        raise KetasimError(f"route: model {self.name} does not take {substance} by {route!r}; "
+                           f"allowed: {', '.join(routes)}")
+
+    # -- parameters ------------------------------------------------------------------------
+    def parameter_table(self) -> pd.DataFrame:
+        """Every parameter: name, published value and unit, model value and unit, IIV, source."""
+        rows = [{"name": p.name, "value": p.value, "unit": p.unit,
+                 "model_value": p.model_value[0], "model_unit": p.model_value[1],
+                 "iiv_cv": p.cv, "source": p.source, "iiv_source": p.cv_source,
+                 "description": p.description}
+                for p in self.parameters]
+        return pd.DataFrame(rows)
+
+    def with_parameters(self, **values: float) -> Model:
+        """A copy with some parameter values replaced (in their declared units)."""
+        unknown = set(values) - set(self.parameter_names)
+        if unknown:
+            raise KetasimError(f"parameters: unknown {sorted(unknown)}; "
+                               f"allowed: {', '.join(self.parameter_names)}")
+        params = tuple(replace(p, value=float(values[p.name]), source="user value")
+                       if p.name in values else p for p in self.parameters)
+        return replace(self, parameters=params)
+
+    # -- checks ----------------------------------------------------------------------------
+    def _check(self) -> None:
+        where = f"model {self.name}"
+        names = [*self.state_names, *self.parameter_names, *self.covariate_names,
+                 *(a for a, _ in self.assignments), *self.outputs, *self.ports]
+        seen = set()
+        for n in names:
+            if n in seen:
+                raise KetasimError(f"{where}: name {n!r} is declared twice")
+            if not n.isidentifier() or n == "t":
+                raise KetasimError(f"{where}: {n!r} is not a valid name")
+            seen.add(n)
+        if set(self.odes) != set(self.state_names):
+            raise KetasimError(f"{where}: every state needs exactly one ODE; states "
+                               f"{sorted(self.state_names)}, ODEs {sorted(self.odes)}")
+        constants = {*self.parameter_names, *self.covariate_names}
+        known = {*constants, *self.state_names, *self.ports, "t"}
+        for a, text in self.assignments:
+            self._parse(f"assign:{a}", text, known)
+            known.add(a)
+        for s, text in self.odes.items():
+            self._parse(f"ode:{s}", text, known)
+        for o, text in self.outputs.items():
+            self._parse(f"output:{o}", text, known)
+        for k, inp in enumerate(self.inputs):
+            if inp.state not in self.state_names:
+                raise KetasimError(f"{where}: input {k} targets unknown state {inp.state!r}")
+            self._parse(f"input:{k}:F", inp.bioavailability, constants)
+            self._parse(f"input:{k}:lag", inp.lag_h, constants)
+
+    def _parse(self, key: str, text: str, known: set[str]) -> None:
+        e = parse(text, f"model {self.name}, {key}")
+        unknown = e.names - known
+        if unknown:
+            raise KetasimError(f"model {self.name}, {key}: unknown names {sorted(unknown)}")
+        self._parsed[key] = e
+
+
+#: Units of the model's unit system, one per dimensionality (pint parses them).
+MODEL_UNITS = ("1/h", "h", "L", "L/h", "L/kg", "mg", "kg", "mg/kg", "ng/mL", "umol/L", "1/umol",
+               "years", "mmHg", "dimensionless")
+
+
+def to_model_units(value: float, unit: str, field: str) -> tuple[float, str]:
+    """Convert ``value unit`` to the model unit of the same dimensionality."""
+    ureg = registry()
+    try:
+        q = ureg.Quantity(value, unit)
+    except Exception:  # pint raises several types for unreadable units
+        raise KetasimError(f"{field}: cannot read unit {unit!r}") from None
+    for target in MODEL_UNITS:
+        if q.dimensionality == ureg.Unit(target).dimensionality:
+            return float(q.to(target).magnitude), target
+    raise KetasimError(f"{field}: unit {unit!r} has no model unit; model units: "
+                       f"{', '.join(MODEL_UNITS)}")
+
+
+def compose(name: str, *layers: Model, links: Mapping[str, str], title: str = "") -> Model:
+    """Join layers into one model, binding each downstream port to an upstream output.
+
+    ``links`` maps a port name (declared by a later layer) to an output of an earlier layer;
+    the port becomes an assignment equal to that output's expression.
+    """
+    ports = {p for layer in layers for p in layer.ports}
+    outputs = {o: text for layer in layers for o, text in layer.outputs.items()}
+    if set(links) != ports:
+        raise KetasimError(f"compose {name}: links must bind every port exactly once; ports "
+                           f"{sorted(ports)}, links {sorted(links)}")
+    for port, output in links.items():
+        if output not in outputs:
+            raise KetasimError(f"compose {name}: link {port} -> {output!r}: no such output")
+    covariates = tuple({c.name: c for layer in layers for c in layer.covariates}.values())
+    assignments = []
+    for layer in layers:
+        assignments += [(p, outputs[links[p]]) for p in layer.ports]
+        assignments += list(layer.assignments)
+    return Model(
+        name=name, title=title or " + ".join(layer.title for layer in layers),
+        reference="; ".join(layer.reference for layer in layers),
+        states=sum((layer.states for layer in layers), ()),
+        parameters=sum((layer.parameters for layer in layers), ()),
+        covariates=covariates, assignments=tuple(assignments),
+        odes={k: v for layer in layers for k, v in layer.odes.items()}, outputs=outputs,
+        inputs=sum((layer.inputs for layer in layers), ()),
+        notes="\n".join(layer.notes for layer in layers if layer.notes))
