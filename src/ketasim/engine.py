@@ -45,7 +45,8 @@ def simulate(model: Model, regimen: Regimen | Sequence[Regimen], population: Pop
     Returns
     -------
     xarray.Dataset with dimensions ``subject`` x ``time`` (coordinate ``time_h``), one variable
-    per state and output, the covariates per subject, and attributes ``model`` and ``seed``.
+    per state and output, each subject's parameters (model units) and covariates, and
+    attributes ``model`` and ``seed``.
     """
     t_out = _check_times(times)
     if not (0 < rtol < 1 and 0 < atol):
@@ -145,6 +146,8 @@ def _dataset(model, population, subjects, t_out, y_out, o_out) -> xr.Dataset:
     dims = ("subject", "time")
     data = {s.name: (dims, y_out[:, :, i], {"unit": s.unit}) for i, s in enumerate(model.states)}
     data |= {o: (dims, o_out[:, :, i]) for i, o in enumerate(model.output_names)}
+    data |= {p.name: ("subject", subjects.params[:, i], {"unit": p.model_value[1]})
+             for i, p in enumerate(model.parameters)}
     data |= {c: ("subject", subjects.covariates[c].to_numpy()) for c in subjects.covariates}
     return xr.Dataset(data, coords={"subject": np.arange(population.n), "time": t_out},
                       attrs={"model": model.name, "seed": population.seed,

@@ -23,14 +23,12 @@ Event = tuple[float, str, str, float]
 
 def to_sbml(model: Model, values: Mapping[str, float] | None = None,
             events: Iterable[Event] = ()) -> str:
-    """SBML text of ``model``; ``values`` overrides parameters and covariates (model units)."""
+    """SBML text of ``model``; ``values`` overrides parameter values (model units) and the
+    covariates' reference values."""
     values = dict(values or {})
     known = {*model.parameter_names, *model.covariate_names}
     if set(values) - known:
         raise KetasimError(f"sbml values: unknown names {sorted(set(values) - known)}")
-    missing = set(model.covariate_names) - set(values)
-    if missing:
-        raise KetasimError(f"sbml values: give the covariates {sorted(missing)}")
     doc = libsbml.SBMLDocument(3, 2)
     m = doc.createModel()
     m.setId(model.name)
@@ -43,7 +41,7 @@ def to_sbml(model: Model, values: Mapping[str, float] | None = None,
         _parameter(m, p.name, values.get(p.name, p.model_value[0]), True,
                    f"{p.model_value[1]}; source: {p.source}")
     for cov in model.covariates:
-        _parameter(m, cov.name, values[cov.name], True, f"covariate, {cov.unit}")
+        _parameter(m, cov.name, values.get(cov.name, cov.reference), True, f"covariate, {cov.unit}")
     for s in model.states:
         _parameter(m, s.name, s.initial, False, f"state, {s.unit}. {s.description}")
         _parameter(m, f"input_{s.name}", 0.0, False, f"input rate into {s.name}, {s.unit}/h")

@@ -18,8 +18,12 @@ import numpy as np
 import pandas as pd
 
 from ketasim.errors import KetasimError
-from ketasim.modeling.expr import Expr, parse
+from ketasim.modeling.expr import FUNCTIONS, Expr, parse
 from ketasim.units import registry
+
+
+#: Names a model may not declare: time, and the modules of the generated kernel.
+RESERVED = ("t", "math", "np", "njit", "prange", *FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,14 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Covariate:
-    """A per-subject characteristic read by the equations, e.g. ``weight_kg``."""
+    """A per-subject characteristic read by the equations, e.g. ``weight_kg``.
+
+    ``reference`` is the value of a typical subject, used where one subject is exported.
+    """
 
     name: str
     unit: str
+    reference: float
     description: str = ""
 
 
@@ -202,8 +210,9 @@ class Model:
         for n in names:
             if n in seen:
                 raise KetasimError(f"{where}: name {n!r} is declared twice")
-            if not n.isidentifier() or n == "t":
-                raise KetasimError(f"{where}: {n!r} is not a valid name")
+            if not n.isidentifier() or n.startswith("_") or n in RESERVED:
+                raise KetasimError(f"{where}: {n!r} is not a valid name (letters, digits and "
+                                   f"underscores, not starting with _; not {', '.join(RESERVED)})")
             seen.add(n)
         if set(self.odes) != set(self.state_names):
             raise KetasimError(f"{where}: every state needs exactly one ODE; states "
@@ -231,9 +240,10 @@ class Model:
         self._parsed[key] = e
 
 
-#: Units of the model's unit system, one per dimensionality (pint parses them).
-MODEL_UNITS = ("1/h", "h", "L", "L/h", "L/kg", "mg", "kg", "mg/kg", "ng/mL", "umol/L", "1/umol",
-               "years", "mmHg", "dimensionless")
+#: Units of the model's unit system, one per dimensionality (pint parses them). A ratio of
+#: masses (e.g. ug/kg) becomes mg/kg; other dimensionless units become plain numbers.
+MODEL_UNITS = ("dimensionless", "1/h", "h", "L", "L/h", "L/kg", "L/h/kg", "mg", "kg", "ng/mL",
+               "umol/L", "1/umol", "mmHg")
 
 
 def to_model_units(value: float, unit: str, field: str) -> tuple[float, str]:
@@ -243,6 +253,9 @@ def to_model_units(value: float, unit: str, field: str) -> tuple[float, str]:
         q = ureg.Quantity(value, unit)
     except Exception:  # pint raises several types for unreadable units
         raise KetasimError(f"{field}: cannot read unit {unit!r}") from None
+    mass = ureg.Unit("kg").dimensionality
+    if q.dimensionless and any(ureg.Unit(u).dimensionality == mass for u, _ in q.unit_items()):
+        return float(q.to("mg/kg").magnitude), "mg/kg"
     for target in MODEL_UNITS:
         if q.dimensionality == ureg.Unit(target).dimensionality:
             return float(q.to(target).magnitude), target

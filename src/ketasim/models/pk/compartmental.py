@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ketasim.modeling.spec import Covariate, Input, Model, Parameter, State
 
-WEIGHT = Covariate("weight_kg", "kg", "total body weight")
+WEIGHT = Covariate("weight_kg", "kg", 70.0, "total body weight")
 
 #: Molar mass of ketamine (C13H16ClNO), g/mol; ng/mL divided by it gives umol/L.
 #: Source: PubChem CID 3821 (ketamine), molecular weight 237.72 g/mol.

@@ -1,0 +1,113 @@
+"""The ``ketasim`` command line: a thin shell over the Python API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from ketasim import __version__
+from ketasim.errors import KetasimError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Simulate ketamine from dose to depression scores.")
+_err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> None:
+    _err.print(f"error: {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ketasim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version,
+                                               is_eager=True, help="Show the version.")] = False
+         ) -> None:
+    """ketasim: simulate ketamine's antidepressant action, dose to depression scores."""
+
+
+@app.command()
+def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+             out: Annotated[Path, typer.Option(help="output directory")] = Path("results"),
+             quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False
+             ) -> None:
+    """Simulate a scenario; write timecourse.parquet, summary.json and figures to OUT."""
+    from ketasim.outputs import write_outputs
+    from ketasim.runner import run_scenario
+    from ketasim.scenario import load_scenario
+
+    try:
+        sc = load_scenario(scenario)
+        total = sc.population.n * len(sc.arms)
+        with Progress(console=_err, disable=quiet, transient=True) as bar:
+            task = bar.add_task("simulating", total=total)
+            done = [0]
+
+            def advance(finished_in_arm: int) -> None:
+                bar.update(task, completed=done[0] + finished_in_arm)
+                if finished_in_arm == sc.population.n:
+                    done[0] += finished_in_arm
+
+            arms = run_scenario(sc, progress=advance)
+        paths = write_outputs(sc, arms, out)
+    except KetasimError as exc:
+        _fail(exc)
+    for arm in arms:
+        for w in arm.warnings:
+            _err.print(f"warning [{arm.label}]: {w}", highlight=False, soft_wrap=True)
+    if not quiet:
+        print("wrote:")
+    for p in paths:
+        print(f"  {p}")
+
+
+@app.command()
+def params(model: Annotated[str | None, typer.Argument(help="model name")] = None) -> None:
+    """Print every parameter of MODEL (default model if omitted): value, unit and source."""
+    from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
+
+    try:
+        m = get_model(model or DEFAULT_MODEL)
+    except KetasimError as exc:
+        _fail(exc)
+    table = Table(title=f"{m.name}: {m.title}", show_lines=False)
+    for col in ("parameter", "value", "unit", "IIV (CV)", "source"):
+        table.add_column(col, overflow="fold")
+    for p in m.parameters:
+        table.add_row(p.name, f"{p.value:g}", p.unit,
+                      "-" if p.cv is None else f"{p.cv:.0%}: {p.cv_source}", p.source)
+    console = Console(width=160)
+    console.print(table)
+    console.print(f"models: {', '.join(MODEL_NAMES)}", highlight=False)
+
+
+@app.command("export-sbml")
+def export_sbml(model: Annotated[str, typer.Argument(help="model name")],
+                file: Annotated[Path, typer.Argument(help="SBML file to write")],
+                weight_kg: Annotated[float, typer.Option(help="body weight of the subject")] = 70.0
+                ) -> None:
+    """Write MODEL as SBML Level 3 (typical parameter values, one subject of WEIGHT_KG)."""
+    from ketasim.modeling.sbml import to_sbml
+    from ketasim.models import get_model
+    from ketasim.population import COVARIATE_RANGES
+
+    try:
+        m = get_model(model)
+        lo, hi = COVARIATE_RANGES["weight_kg"]
+        if not lo <= weight_kg <= hi:
+            raise KetasimError(f"--weight-kg: must be from {lo:g} to {hi:g}, got {weight_kg:g}")
+        values = {"weight_kg": weight_kg} if "weight_kg" in m.covariate_names else {}
+        file.write_text(to_sbml(m, values))
+    except (KetasimError, OSError) as exc:
+        _fail(exc)
+    print(f"wrote {file}")

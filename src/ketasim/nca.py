@@ -1,0 +1,27 @@
+"""Non-compartmental exposure metrics on a sampled concentration-time grid.
+
+AUC uses the linear-up / log-down trapezoidal rule (linear where concentrations rise or touch
+zero, logarithmic where they fall), the usual NCA convention (Gabrielsson & Weiner,
+Pharmacokinetic and Pharmacodynamic Data Analysis, 5th ed., 2016, ch. 2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def cmax_tmax(conc: np.ndarray, time_h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Peak concentration and its (first) time along the last axis."""
+    i = np.argmax(conc, axis=-1)
+    return np.take_along_axis(conc, i[..., None], axis=-1)[..., 0], time_h[i]
+
+
+def auc(conc: np.ndarray, time_h: np.ndarray) -> np.ndarray:
+    """AUC from the first to the last time (concentration x h), linear-up / log-down."""
+    c1, c2 = conc[..., :-1], conc[..., 1:]
+    dt = np.diff(time_h)
+    falling = (c2 < c1) & (c2 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_part = (c1 - c2) / np.log(c1 / c2) * dt
+    area = np.where(falling, log_part, (c1 + c2) / 2 * dt)
+    return area.sum(axis=-1)

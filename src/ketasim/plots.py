@@ -1,0 +1,46 @@
+"""Figures of simulated results (matplotlib, written to PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ketasim.runner import ArmResult  # noqa: E402
+
+
+def concentration_figure(arms: list[ArmResult], output: str, path: Path, title: str = "",
+                         zoom_h: float = 24.0) -> Path:
+    """Median and 5-95% band of ``output`` per arm: first ``zoom_h`` h (linear) and whole
+    window (log scale)."""
+    fig, (near, whole) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    for k, arm in enumerate(arms):
+        time = arm.data["time"].to_numpy()
+        p5, p50, p95 = np.percentile(arm.data[output].to_numpy(), [5, 50, 95], axis=0)
+        colour = f"C{k}"
+        for ax in (near, whole):
+            ax.fill_between(time, p5, p95, color=colour, alpha=0.25, lw=0)
+            ax.plot(time, p50, color=colour, lw=1.6,
+                    label=f"{arm.label}: median, 5-95% band (n={arm.data.sizes['subject']})")
+    unit = output.rsplit("_", 2)[-2:]
+    ylabel = f"{output.split('_plasma')[0]} in plasma ({'ng/mL' if unit == ['ng', 'ml'] else 'uM'})"
+    end = float(arms[0].data["time"][-1])
+    near.set_xlim(0, min(zoom_h, end))
+    near.set_title(f"first {min(zoom_h, end):g} h")
+    whole.set_yscale("log")
+    positive = [float(np.percentile(a.data[output].to_numpy(), 95, axis=0).max()) for a in arms]
+    whole.set_ylim(max(positive) * 1e-4, max(positive) * 2)
+    whole.set_title(f"whole window, 0-{end:g} h (log scale)")
+    for ax in (near, whole):
+        ax.set_xlabel("time since first dose (h)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    near.legend(fontsize=8, loc="upper right")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
