@@ -102,7 +102,7 @@ def test_convergence_order_is_five():
         stages, ynew, err = np.empty((7, 2)), np.empty(2), np.empty(2)
         k.rhs(0.0, y, p, np.zeros(2), stages[0])
         for i in range(n_steps):
-            k.dp5_step(i * h, h, y, p, np.zeros(2), stages, ynew, err)
+            k.dp5_step(i * h, h, y, p, np.zeros(2), stages, ynew, err, np.empty(2))
             y, stages[0] = ynew.copy(), stages[6]
         sizes.append(h)
         errors.append(np.max(np.abs(y - exact)) / 100.0)

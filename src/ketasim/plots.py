@@ -15,8 +15,8 @@ from ketasim.runner import ArmResult  # noqa: E402
 
 def concentration_figure(arms: list[ArmResult], output: str, path: Path, title: str = "",
                          zoom_h: float = 24.0) -> Path:
-    """Median and 5-95% band of ``output`` per arm: first ``zoom_h`` h (linear) and whole
-    window (log scale)."""
+    """Median and 5-95% band of ``output`` per arm: first ``zoom_h`` h (linear), and on a log
+    scale up to when the upper band falls below 0.1% of its peak (or the end)."""
     fig, (near, whole) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     for k, arm in enumerate(arms):
         time = arm.data["time"].to_numpy()
@@ -31,10 +31,15 @@ def concentration_figure(arms: list[ArmResult], output: str, path: Path, title: 
     end = float(arms[0].data["time"][-1])
     near.set_xlim(0, min(zoom_h, end))
     near.set_title(f"first {min(zoom_h, end):g} h")
+    upper = [np.percentile(a.data[output].to_numpy(), 95, axis=0) for a in arms]
+    peak = max(float(u.max()) for u in upper)
+    time = arms[0].data["time"].to_numpy()
+    visible = time[np.any([u > 1e-3 * peak for u in upper], axis=0)]
+    last = min(end, 1.1 * float(visible[-1])) if visible.size else end
     whole.set_yscale("log")
-    positive = [float(np.percentile(a.data[output].to_numpy(), 95, axis=0).max()) for a in arms]
-    whole.set_ylim(max(positive) * 1e-4, max(positive) * 2)
-    whole.set_title(f"whole window, 0-{end:g} h (log scale)")
+    whole.set_ylim(peak * 1e-4, peak * 2)
+    whole.set_xlim(0, last)
+    whole.set_title(f"0-{last:.3g} h, log scale (to 0.1% of peak)")
     for ax in (near, whole):
         ax.set_xlabel("time since first dose (h)")
         ax.set_ylabel(ylabel)

@@ -91,7 +91,7 @@ class Population:
                 raise ScenarioError(f"population.{name}: unknown covariate; allowed: "
                                     f"{', '.join(COVARIATE_RANGES)}")
             lo, hi = COVARIATE_RANGES[name]
-            if not (isinstance(value, (int, float)) and lo <= value <= hi):
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and lo <= value <= hi):
                 raise ScenarioError(f"population.{name}: must be a number from {lo:g} to "
                                     f"{hi:g}, got {value!r}")
 
