@@ -17,17 +17,16 @@ from ketasim.summary import summary
 
 def timecourse_table(arms: list[ArmResult], outputs: tuple[str, ...]) -> pd.DataFrame:
     """One row per arm x subject x time: ``arm, subject, time_h`` and one column per output."""
+    labels = [arm.label for arm in arms]
     frames = []
-    for arm in arms:
+    for k, arm in enumerate(arms):
         n, t = arm.data.sizes["subject"], arm.data.sizes["time"]
-        frame = {"arm": np.repeat(arm.label, n * t),
+        frame = {"arm": pd.Categorical.from_codes(np.full(n * t, k), categories=labels),
                  "subject": np.repeat(arm.data["subject"].to_numpy(), t),
                  "time_h": np.tile(arm.data["time"].to_numpy(), n)}
         frame |= {o: arm.data[o].to_numpy().ravel() for o in outputs}
         frames.append(pd.DataFrame(frame))
-    table = pd.concat(frames, ignore_index=True)
-    table["arm"] = table["arm"].astype("category")
-    return table
+    return pd.concat(frames, ignore_index=True)
 
 
 def write_outputs(scenario: Scenario, arms: list[ArmResult], out: Path) -> list[Path]:

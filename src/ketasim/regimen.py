@@ -21,6 +21,11 @@ ROUTES = ("iv_bolus", "iv_infusion", "im", "intranasal", "oral", "sublingual", "
 INFUSION_ROUTES = ("iv_infusion",)
 HOURS_PER_WEEK = 168.0
 MAX_SCHEDULED_DOSES = 10_000
+#: Largest single dose accepted, mg and mg/kg. Assumption: about ten times the largest
+#: anaesthetic doses (IM induction up to 13 mg/kg; Ketalar US prescribing information), so that
+#: only absurd amounts (typing errors, wrong units) are refused; doses between the anaesthetic
+#: range and these limits are simulated and flagged.
+MAX_AMOUNT_MG, MAX_AMOUNT_MG_PER_KG = 10_000.0, 100.0
 
 EVENT_COLUMNS = ("ID", "TIME", "AMT", "RATE", "DUR", "CMT", "EVID", "DRUG", "ROUTE")
 _REQUIRED_COLUMNS = ("ID", "TIME", "AMT", "DRUG", "ROUTE")
@@ -77,6 +82,10 @@ class Dose:
             raise ScenarioError(f"amount: must be more than 0, got {show(self.amount)}")
         if not isinstance(self.per_kg, bool):
             raise ScenarioError(f"per_kg: must be True or False, got {show(self.per_kg)}")
+        limit, unit = (MAX_AMOUNT_MG_PER_KG, "mg/kg") if self.per_kg else (MAX_AMOUNT_MG, "mg")
+        if self.amount > limit:
+            raise ScenarioError(f"amount: {self.amount:g} {unit} is above the largest accepted "
+                                f"single dose ({limit:g} {unit}); check the number and unit")
         if finite_number(self.time_h, "time") < 0:
             raise ScenarioError(f"time: must be 0 h or later, got {show(self.time_h)}")
         if self.route not in INFUSION_ROUTES:
