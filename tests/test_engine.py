@@ -118,7 +118,7 @@ def test_serial_and_parallel_runs_are_bit_identical(monkeypatch):
     numba.set_num_threads(1)
     serial = simulate(m, reg, pop, TIMES)["ketamine_plasma_ng_ml"].to_numpy()
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    monkeypatch.setattr(engine, "CHUNK", 33)
+    monkeypatch.setattr(engine, "MAX_CHUNK", 33)
     parallel = simulate(m, reg, pop, TIMES)["ketamine_plasma_ng_ml"].to_numpy()
     assert np.array_equal(serial, parallel)
 

@@ -39,11 +39,12 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version,
 @app.command()
 def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
              out: Annotated[Path, typer.Option(help="output directory")] = Path("results"),
-             quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False
+             quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+             full_timecourse: Annotated[bool, typer.Option(
+                 "--full-timecourse", help="write every row of very large runs")] = False
              ) -> None:
     """Simulate a scenario; write timecourse.parquet, summary.json and figures to OUT."""
-    from ketasim.outputs import write_outputs
-    from ketasim.runner import run_scenario
+    from ketasim.outputs import run_and_write
     from ketasim.scenario import load_scenario
 
     try:
@@ -58,13 +59,15 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
                 if finished_in_arm == sc.population.n:
                     done[0] += finished_in_arm
 
-            arms = run_scenario(sc, progress=advance)
-        paths = write_outputs(sc, arms, out)
+            arms, paths, notes = run_and_write(sc, out, full_timecourse=full_timecourse,
+                                               progress=advance)
     except KetasimError as exc:
         _fail(exc)
     for arm in arms:
         for w in arm.warnings:
             _err.print(f"warning [{arm.label}]: {w}", highlight=False, soft_wrap=True)
+    for note in notes:
+        _err.print(f"note: {note}", highlight=False, soft_wrap=True)
     if not quiet:
         print("wrote:")
     for p in paths:

@@ -8,7 +8,7 @@ a bolus is an instant jump in a state and an infusion switches an input rate on 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import xarray as xr
@@ -19,8 +19,11 @@ from ketasim.modeling.spec import Model
 from ketasim.population import Population, Subjects
 from ketasim.regimen import Regimen
 
-#: Subjects per kernel call; results do not depend on it (subjects are independent).
-CHUNK = 20_000
+#: Memory for one chunk of recorded values, bytes; chunks hold at most MAX_CHUNK subjects.
+#: Results do not depend on the chunking (subjects are independent).
+CHUNK_BYTES, MAX_CHUNK = 256 * 2**20, 20_000
+#: Largest result that :func:`simulate` holds in memory, bytes; larger runs use iter_simulate.
+MEMORY_BYTES = 8 * 2**30
 
 _STATUS = {1: "too many steps (the system may be stiff; try a looser rtol)",
            2: "step size too small", 3: "a non-finite value appeared"}
@@ -44,9 +47,28 @@ def simulate(model: Model, regimen: Regimen | Sequence[Regimen], population: Pop
 
     Returns
     -------
-    xarray.Dataset with dimensions ``subject`` x ``time`` (coordinate ``time_h``), one variable
-    per state and output, each subject's parameters (model units) and covariates, and
-    attributes ``model`` and ``seed``.
+    xarray.Dataset with dimensions ``subject`` x ``time`` (coordinate ``time`` in h), one
+    variable per state and output, each subject's parameters (model units) and covariates,
+    and attributes ``model``, ``seed`` and ``cohort``.
+    """
+    size = population.n * np.size(times) * (len(model.states) + len(model.outputs)) * 8
+    if size > MEMORY_BYTES:
+        raise KetasimError(f"population.n: {population.n:,} subjects x {np.size(times):,} times "
+                           f"need {size / 2**30:.0f} GiB; use iter_simulate (chunks) or fewer "
+                           "subjects or output times")
+    chunks = list(iter_simulate(model, regimen, population, times, rtol=rtol, atol=atol,
+                                max_steps=max_steps, progress=progress))
+    return chunks[0] if len(chunks) == 1 else xr.concat(chunks, dim="subject")
+
+
+def iter_simulate(model: Model, regimen: Regimen | Sequence[Regimen], population: Population,
+                  times: Sequence[float] | np.ndarray, *, rtol: float = 1e-6,
+                  atol: float = 1e-9, max_steps: int = 1_000_000,
+                  progress: Callable[[int], None] | None = None) -> Iterator[xr.Dataset]:
+    """:func:`simulate` in chunks of subjects, for populations too large to hold at once.
+
+    Yields one Dataset per chunk, in subject order (``subject`` numbers the whole population),
+    identical to the matching slice of :func:`simulate`.
     """
     t_out = _check_times(times)
     if not (0 < rtol < 1 and 0 < atol):
@@ -55,22 +77,24 @@ def simulate(model: Model, regimen: Regimen | Sequence[Regimen], population: Pop
     subjects = population.sample(model)
     k = kernel.load(model)
     n, n_s, n_o = population.n, len(model.states), len(model.outputs)
-    y_out = np.empty((n, t_out.size, n_s))
-    o_out = np.empty((n, t_out.size, n_o))
-    status = np.zeros(n, dtype=np.int64)
-    y0 = np.tile([s.initial for s in model.states], (n, 1)).astype(float)
-    for lo in range(0, n, CHUNK):
-        hi = min(lo + CHUNK, n)
+    chunk = int(np.clip(CHUNK_BYTES // (t_out.size * (n_s + n_o) * 8), 1, MAX_CHUNK))
+    y0 = np.array([s.initial for s in model.states], dtype=float)
+    for lo in range(0, n, chunk):
+        hi = min(lo + chunk, n)
+        y_out = np.empty((hi - lo, t_out.size, n_s))
+        o_out = np.empty((hi - lo, t_out.size, n_o))
+        status = np.zeros(hi - lo, dtype=np.int64)
         events = dose_events(model, regimens[lo:hi] if len(regimens) > 1 else regimens,
                              subjects, lo, hi, k)
-        k.solve_batch(y0[lo:hi], subjects.params[lo:hi], *events, t_out, rtol, atol,
-                      max_steps, y_out[lo:hi], o_out[lo:hi], status[lo:hi])
+        k.solve_batch(np.tile(y0, (hi - lo, 1)), subjects.params[lo:hi], *events, t_out, rtol,
+                      atol, max_steps, y_out, o_out, status)
+        if status.any():
+            i = int(np.flatnonzero(status)[0])
+            raise KetasimError(f"integration failed for subject {lo + i}: "
+                               f"{_STATUS[int(status[i])]}")
+        yield _dataset(model, population, subjects, lo, hi, t_out, y_out, o_out)
         if progress:
             progress(hi)
-    if status.any():
-        i = int(np.flatnonzero(status)[0])
-        raise KetasimError(f"integration failed for subject {i}: {_STATUS[int(status[i])]}")
-    return _dataset(model, population, subjects, t_out, y_out, o_out)
 
 
 def dose_events(model: Model, regimens: Sequence[Regimen], subjects: Subjects, lo: int, hi: int,
@@ -142,13 +166,14 @@ def _per_subject(regimen, n: int) -> list[Regimen]:
     return regimens
 
 
-def _dataset(model, population, subjects, t_out, y_out, o_out) -> xr.Dataset:
+def _dataset(model, population, subjects, lo, hi, t_out, y_out, o_out) -> xr.Dataset:
     dims = ("subject", "time")
     data = {s.name: (dims, y_out[:, :, i], {"unit": s.unit}) for i, s in enumerate(model.states)}
     data |= {o: (dims, o_out[:, :, i]) for i, o in enumerate(model.output_names)}
-    data |= {p.name: ("subject", subjects.params[:, i], {"unit": p.model_value[1]})
+    data |= {p.name: ("subject", subjects.params[lo:hi, i], {"unit": p.model_value[1]})
              for i, p in enumerate(model.parameters)}
-    data |= {c: ("subject", subjects.covariates[c].to_numpy()) for c in subjects.covariates}
-    return xr.Dataset(data, coords={"subject": np.arange(population.n), "time": t_out},
+    data |= {c: ("subject", subjects.covariates[c].to_numpy()[lo:hi])
+             for c in subjects.covariates}
+    return xr.Dataset(data, coords={"subject": np.arange(lo, hi), "time": t_out},
                       attrs={"model": model.name, "seed": population.seed,
                              "cohort": population.cohort, "time_unit": "h"})

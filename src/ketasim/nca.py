@@ -25,3 +25,21 @@ def auc(conc: np.ndarray, time_h: np.ndarray) -> np.ndarray:
         log_part = (c1 - c2) / np.log(c1 / c2) * dt
     area = np.where(falling, log_part, (c1 + c2) / 2 * dt)
     return area.sum(axis=-1)
+
+
+#: Suffix of plasma concentration outputs; the analyte is the output name before it.
+PLASMA = "_plasma_ng_ml"
+
+
+def exposures(data) -> dict[str, dict[str, np.ndarray]]:
+    """Per-subject Cmax (ng/mL), Tmax (h) and AUC over the output window (ng*h/mL) of every
+    plasma analyte in a simulated Dataset, keyed by analyte (e.g. ``ketamine``)."""
+    time = data["time"].to_numpy()
+    found = {}
+    for name in data.data_vars:
+        if name.endswith(PLASMA):
+            conc = data[name].to_numpy()
+            cmax, tmax = cmax_tmax(conc, time)
+            found[name.removesuffix(PLASMA)] = {"cmax_ng_ml": cmax, "tmax_h": tmax,
+                                                "auc_ng_h_ml": auc(conc, time)}
+    return found

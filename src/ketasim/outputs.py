@@ -3,42 +3,83 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xarray as xr
 
 from ketasim.models import get_model
 from ketasim.plots import concentration_figure
-from ketasim.runner import ArmResult
+from ketasim.runner import ArmResult, run_scenario
 from ketasim.scenario import Scenario
 from ketasim.summary import summary
 
-
-def timecourse_table(arms: list[ArmResult], outputs: tuple[str, ...]) -> pd.DataFrame:
-    """One row per arm x subject x time: ``arm, subject, time_h`` and one column per output."""
-    labels = [arm.label for arm in arms]
-    frames = []
-    for k, arm in enumerate(arms):
-        n, t = arm.data.sizes["subject"], arm.data.sizes["time"]
-        frame = {"arm": pd.Categorical.from_codes(np.full(n * t, k), categories=labels),
-                 "subject": np.repeat(arm.data["subject"].to_numpy(), t),
-                 "time_h": np.tile(arm.data["time"].to_numpy(), n)}
-        frame |= {o: arm.data[o].to_numpy().ravel() for o in outputs}
-        frames.append(pd.DataFrame(frame))
-    return pd.concat(frames, ignore_index=True)
+#: Most rows written to timecourse.parquet at the full output grid; larger runs write the
+#: scenario's timepoints only, unless asked for everything, and say so in summary.json.
+MAX_TIMECOURSE_ROWS = 50_000_000
 
 
-def write_outputs(scenario: Scenario, arms: list[ArmResult], out: Path) -> list[Path]:
-    """Write ``timecourse.parquet``, ``summary.json`` and one PNG per plasma analyte."""
+class TimecourseWriter:
+    """Appends simulated chunks to a Parquet file: one row per arm x subject x time, columns
+    ``arm, subject, time_h`` and one per output (unit in its name)."""
+
+    def __init__(self, path: Path, labels: list[str], outputs: tuple[str, ...],
+                 times: np.ndarray | None = None) -> None:
+        self.labels, self.outputs, self.times = labels, outputs, times
+        fields = [pa.field("arm", pa.dictionary(pa.int32(), pa.string())),
+                  pa.field("subject", pa.int64()), pa.field("time_h", pa.float64())]
+        self.schema = pa.schema(fields + [pa.field(o, pa.float64()) for o in outputs])
+        self.writer = pq.ParquetWriter(path, self.schema)
+
+    def __call__(self, label: str, chunk: xr.Dataset) -> None:
+        if self.times is not None:
+            chunk = chunk.sel(time=self.times)
+        n, t = chunk.sizes["subject"], chunk.sizes["time"]
+        arm = pa.DictionaryArray.from_arrays(
+            pa.array(np.full(n * t, self.labels.index(label), np.int32)), pa.array(self.labels))
+        columns = [arm, pa.array(np.repeat(chunk["subject"].to_numpy(), t)),
+                   pa.array(np.tile(chunk["time"].to_numpy(), n))]
+        columns += [pa.array(chunk[o].to_numpy().ravel()) for o in self.outputs]
+        self.writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = False,
+                  progress: Callable[[int], None] | None = None
+                  ) -> tuple[list[ArmResult], list[Path], list[str]]:
+    """Run ``scenario`` and write ``timecourse.parquet``, ``summary.json`` and one PNG per
+    plasma analyte to ``out``; return the arms, the paths and notes on what was written."""
     out.mkdir(parents=True, exist_ok=True)
     model = get_model(scenario.model)
+    times = scenario.output.times()
+    rows = scenario.population.n * times.size * len(scenario.arms)
+    notes, subset = [], None
+    if rows > MAX_TIMECOURSE_ROWS and not full_timecourse:
+        subset = np.array(sorted({*scenario.output.timepoints_h, scenario.output.end_h}))
+        notes.append(f"timecourse.parquet holds the {subset.size} output timepoints only: the "
+                     f"full {times.size}-point grid would be {rows:,} rows (limit "
+                     f"{MAX_TIMECOURSE_ROWS:,}); summaries use the full grid; pass "
+                     "--full-timecourse to write every row")
     paths = [out / "timecourse.parquet", out / "summary.json"]
-    timecourse_table(arms, model.output_names).to_parquet(paths[0], index=False)
-    paths[1].write_text(json.dumps(summary(scenario, arms), indent=2) + "\n")
+    writer = TimecourseWriter(paths[0], [a.label for a in scenario.arms], model.output_names,
+                              subset)
+    try:
+        arms = run_scenario(scenario, progress=progress, sink=writer)
+    finally:
+        writer.close()
+    kept = arms[0].data.sizes["subject"]
+    if kept < scenario.population.n:
+        notes.append(f"figure bands come from the first {kept:,} of {scenario.population.n:,} "
+                     "subjects; summary metrics use every subject")
+    paths[1].write_text(json.dumps(summary(scenario, arms, notes), indent=2) + "\n")
     for output in model.output_names:
         if output.endswith("_plasma_ng_ml"):
             analyte = output.removesuffix("_plasma_ng_ml")
             paths.append(concentration_figure(arms, output, out / f"{analyte}_plasma.png",
                                               title=f"{scenario.name} ({model.title})"))
-    return paths
+    return arms, paths, notes

@@ -24,8 +24,10 @@ def concentration_figure(arms: list[ArmResult], output: str, path: Path, title: 
         colour = f"C{k}"
         for ax in (near, whole):
             ax.fill_between(time, p5, p95, color=colour, alpha=0.25, lw=0)
+            kept = arm.data.sizes["subject"]
+            of = f"{kept:,}" if kept == arm.n else f"{kept:,} of {arm.n:,}"
             ax.plot(time, p50, color=colour, lw=1.6,
-                    label=f"{arm.label}: median, 5-95% band (n={arm.data.sizes['subject']})")
+                    label=f"{arm.label}: median, 5-95% band (n={of})")
     unit = output.rsplit("_", 2)[-2:]
     ylabel = f"{output.split('_plasma')[0]} in plasma ({'ng/mL' if unit == ['ng', 'ml'] else 'uM'})"
     end = float(arms[0].data["time"][-1])

@@ -1,4 +1,9 @@
-"""Run a scenario: every arm through the engine, with the warnings a clinician needs."""
+"""Run a scenario: every arm through the engine, chunk by chunk, with its warnings.
+
+Large populations stream: each chunk of subjects goes to an optional sink (e.g. the Parquet
+writer) and into the per-subject exposure metrics; only the first :data:`KEEP_SUBJECTS`
+subjects' time courses stay in memory (for bands and figures).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ketasim.engine import simulate
+from ketasim.engine import iter_simulate
 from ketasim.models import get_model
+from ketasim.nca import exposures
 from ketasim.regimen import Regimen
 from ketasim.scenario import Scenario
 
@@ -17,33 +23,60 @@ from ketasim.scenario import Scenario
 #: flagged. Source: Ketalar (ketamine hydrochloride) US prescribing information, dosage: IV
 #: induction 1-4.5 mg/kg, IM induction 6.5-13 mg/kg.
 ANAESTHETIC_MAX_MG_PER_KG = {"iv_bolus": 4.5, "iv_infusion": 4.5, "im": 13.0}
+#: Subjects whose whole time courses are kept per arm; percentile bands come from them.
+KEEP_SUBJECTS = 20_000
+
+Sink = Callable[[str, xr.Dataset], None]
 
 
 @dataclass(frozen=True)
 class ArmResult:
-    """One arm's simulated time course and its warnings."""
+    """One arm: its exposure per subject, the kept time courses and its warnings.
+
+    ``exposure[analyte][metric]`` holds one value per subject of the whole population;
+    ``data`` holds the first ``min(n, KEEP_SUBJECTS)`` subjects (all of them when n is small).
+    """
 
     label: str
     regimen: Regimen
+    n: int
     data: xr.Dataset
+    exposure: dict[str, dict[str, np.ndarray]]
     warnings: tuple[str, ...]
 
 
-def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = None
-                 ) -> list[ArmResult]:
-    """Simulate every arm of ``scenario`` on the same virtual patients (same seed)."""
+def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = None,
+                 sink: Sink | None = None) -> list[ArmResult]:
+    """Simulate every arm of ``scenario`` on the same virtual patients (same seed).
+
+    ``progress`` gets the number of subjects done in the current arm; ``sink(label, chunk)``
+    gets every chunk of simulated subjects.
+    """
     model = get_model(scenario.model)
     times = scenario.output.times()
     results = []
     for arm in scenario.arms:
-        data = simulate(model, arm.regimen, scenario.population, times, progress=progress)
-        results.append(ArmResult(arm.label, arm.regimen, data,
-                                 dose_warnings(arm.regimen, data["weight_kg"].to_numpy())))
+        kept, parts = [], []
+        for chunk in iter_simulate(model, arm.regimen, scenario.population, times,
+                                   progress=progress):
+            if sink:
+                sink(arm.label, chunk)
+            parts.append(exposures(chunk))
+            room = KEEP_SUBJECTS - sum(c.sizes["subject"] for c in kept)
+            if room > 0:
+                kept.append(chunk.isel(subject=slice(0, room)))
+        exposure = {a: {m: np.concatenate([p[a][m] for p in parts]) for m in parts[0][a]}
+                    for a in parts[0]}
+        data = kept[0] if len(kept) == 1 else xr.concat(kept, dim="subject")
+        results.append(ArmResult(arm.label, arm.regimen, scenario.population.n, data, exposure,
+                                 dose_warnings(arm.regimen, data["weight_kg"].to_numpy(),
+                                               scenario.population.n)))
     return results
 
 
-def dose_warnings(regimen: Regimen, weight_kg: np.ndarray) -> tuple[str, ...]:
-    """Flags for doses above the anaesthetic range, per dose, with how many subjects."""
+def dose_warnings(regimen: Regimen, weight_kg: np.ndarray, n: int) -> tuple[str, ...]:
+    """Flags for doses above the anaesthetic range, per dose, with the share of subjects
+    (counted among ``weight_kg``, the kept subjects, of ``n``)."""
     notes = []
     for k, dose in enumerate(regimen.doses):
         limit = ANAESTHETIC_MAX_MG_PER_KG.get(dose.route)
@@ -52,8 +85,10 @@ def dose_warnings(regimen: Regimen, weight_kg: np.ndarray) -> tuple[str, ...]:
         per_kg = dose.amount_mg(weight_kg) / weight_kg
         above = int((per_kg > limit).sum())
         if above:
+            share = f"{above} of {n}" if weight_kg.size == n else \
+                f"{above / weight_kg.size:.1%} of {weight_kg.size} checked"
             notes.append(f"dose {k + 1} ({dose.route}, {dose.substance}, up to "
                          f"{per_kg.max():.3g} mg/kg) is above the anaesthetic range "
-                         f"(> {limit} mg/kg, Ketalar label) in {above} of {weight_kg.size} "
-                         "subjects; simulated anyway")
+                         f"(> {limit} mg/kg, Ketalar label) in {share} subjects; "
+                         "simulated anyway")
     return tuple(notes)

@@ -9,11 +9,8 @@ import numpy as np
 
 from ketasim import __version__
 from ketasim.models import get_model
-from ketasim.nca import auc, cmax_tmax
 from ketasim.runner import ArmResult
 from ketasim.scenario import Scenario
-
-_PLASMA = "_plasma_ng_ml"
 
 
 def _spread(values: np.ndarray) -> dict[str, float]:
@@ -22,20 +19,12 @@ def _spread(values: np.ndarray) -> dict[str, float]:
 
 
 def pk_block(arm: ArmResult) -> dict[str, dict[str, dict[str, float]]]:
-    """Cmax (ng/mL), Tmax (h) and AUC over the output window (ng*h/mL) of each analyte."""
-    time = arm.data["time"].to_numpy()
-    block = {}
-    for name in arm.data.data_vars:
-        if name.endswith(_PLASMA):
-            conc = arm.data[name].to_numpy()
-            cmax, tmax = cmax_tmax(conc, time)
-            block[name.removesuffix(_PLASMA)] = {
-                "cmax_ng_ml": _spread(cmax), "tmax_h": _spread(tmax),
-                "auc_ng_h_ml": _spread(auc(conc, time))}
-    return block
+    """Median and 5th-95th percentiles over subjects of each analyte's exposure metrics."""
+    return {analyte: {metric: _spread(values) for metric, values in metrics.items()}
+            for analyte, metrics in arm.exposure.items()}
 
 
-def summary(scenario: Scenario, arms: list[ArmResult]) -> dict:
+def summary(scenario: Scenario, arms: list[ArmResult], notes: list[str] = ()) -> dict:
     """The summary document of a run (see the README for every key)."""
     model = get_model(scenario.model)
     assumptions = [note for p in model.parameters for note in p.assumptions]
@@ -44,7 +33,7 @@ def summary(scenario: Scenario, arms: list[ArmResult]) -> dict:
         "seed": scenario.population.seed, "n": scenario.population.n,
         "cohort": scenario.population.cohort,
         "auc_window_h": [float(arms[0].data["time"][0]), float(arms[0].data["time"][-1])],
-        "assumptions": assumptions,
+        "assumptions": assumptions, "notes": list(notes),
         "arms": [{"label": a.label, "pk": pk_block(a), "warnings": list(a.warnings)}
                  for a in arms],
     }
