@@ -1,4 +1,7 @@
-"""ketasim: simulate ketamine's antidepressant action from dose to depression scores."""
+"""ketasim: simulate ketamine's antidepressant action from dose to depression scores.
+
+The public API: declare or pick a model, describe a regimen and a population, simulate.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -6,3 +9,27 @@ try:
     __version__ = version("ketasim")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
+
+from ketasim.engine import iter_simulate, simulate  # noqa: E402
+from ketasim.errors import KetasimError, ScenarioError  # noqa: E402
+from ketasim.modeling.sbml import to_sbml  # noqa: E402
+from ketasim.modeling.spec import Covariate, Input, Model, Parameter, State, compose  # noqa: E402
+from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model  # noqa: E402
+from ketasim.population import Population  # noqa: E402
+from ketasim.regimen import (  # noqa: E402
+    Dose,
+    Regimen,
+    read_event_table,
+    schedule,
+    to_event_table,
+    write_event_table,
+)
+from ketasim.runner import run_scenario  # noqa: E402
+from ketasim.scenario import load_scenario, parse_scenario  # noqa: E402
+
+__all__ = [
+    "DEFAULT_MODEL", "MODEL_NAMES", "Covariate", "Dose", "Input", "KetasimError", "Model",
+    "Parameter", "Population", "Regimen", "ScenarioError", "State", "__version__", "compose",
+    "get_model", "iter_simulate", "load_scenario", "parse_scenario", "read_event_table",
+    "run_scenario", "schedule", "simulate", "to_event_table", "to_sbml", "write_event_table",
+]

@@ -1,14 +1,15 @@
 """Domino et al. (1982): three-compartment racemic ketamine model for IV dosing.
 
-Constants of PMID 7198883 as coded in the open-source TCI libraries opentiva
-(``opentiva/ketamine.py``) and fus_anes (``TCI_Ketamine``), which agree
-(../shared/data/pk_parameters.md, section A4). Rate constants are published per minute.
+Constants of Domino et al. 1982 (PMID 7198883) as coded in the open-source TCI library
+opentiva (github.com/opentiva/opentiva, ``opentiva/ketamine.py``, class ``Domino``), where
+rate constants are per minute; the independent TCI code fus_anes (``TCI_Ketamine``) has the same
+values. The paper's own table was not available to us: a secondary source.
 """
 
 from ketasim.modeling.spec import Input, Parameter
 from ketasim.models.pk.compartmental import mammillary
 
-_SRC = "Domino 1982, PMID 7198883, as coded in opentiva ketamine.py (pk_parameters.md A4)"
+_SRC = "Domino et al. 1982, PMID 7198883, as coded in opentiva (opentiva/ketamine.py)"
 _IIV = ("assumption: Domino 1982 reports no inter-individual variability; 30% CV lies within "
         "published ketamine clearance IIV (13%, Fanta 2015; 40%, Flint 2017)")
 
