@@ -40,3 +40,12 @@ def test_every_example_runs_with_a_small_population(path):
     arms = run_scenario(small)
     assert len(arms) == len(scenario.arms)
     assert all(a.exposure["ketamine"]["cmax_ng_ml"].min() > 0 for a in arms)
+
+
+def test_every_public_name_is_documented():
+    import ketasim
+
+    for name in ketasim.__all__:
+        obj = getattr(ketasim, name)
+        if callable(obj):
+            assert (obj.__doc__ or "").strip(), f"ketasim.{name} has no docstring"

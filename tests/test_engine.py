@@ -54,6 +54,14 @@ def test_one_compartment_infusion_matches_closed_form():
     assert_rel(conc(pc.model(1), Regimen((infusion(50.0, 0.0, dur),))), expected)
 
 
+@pytest.mark.parametrize("compartments", [2, 3])
+def test_first_order_absorption_multi_compartment(compartments):
+    model = pc.model(compartments, depot=True)
+    events = [(0.0, 0, "bolus", 150.0 * pc.F_ORAL)]
+    assert_rel(conc(model, Regimen((bolus(150.0, route="oral"),))),
+               exact_conc(compartments, events, depot=True))
+
+
 def test_first_order_absorption_matches_bateman():
     k, ka, f = pc.RATES["k10"], pc.KA, pc.F_ORAL
     expected = f * 200.0 * ka / (pc.V1 * (ka - k)) * (np.exp(-k * TIMES) - np.exp(-ka * TIMES))
