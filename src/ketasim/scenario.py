@@ -311,4 +311,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: not valid TOML: {str(error).splitlines()[0]}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
+    model = doc.get("model")
+    if isinstance(model, str) and model.endswith(".toml"):  # a model file beside the scenario
+        doc["model"] = str(Path(path).parent / model)
     return parse_scenario(doc, source=str(path))

@@ -1,6 +1,7 @@
-"""The ketamine system's models, by name."""
+"""The ketamine system's models, by name, or from a user's TOML declaration file."""
 
 from ketasim.errors import KetasimError
+from ketasim.modeling.files import load_model_file
 from ketasim.modeling.spec import Model
 from ketasim.models.pk import domino1982
 
@@ -12,9 +13,12 @@ DEFAULT_MODEL = "domino1982"
 
 
 def get_model(name: str) -> Model:
-    """The model called ``name``; a one-line error lists the known names otherwise."""
+    """The built-in model called ``name``, or the model declared in the file ``name``
+    (ending in ``.toml``); a one-line error lists the known names otherwise."""
+    if isinstance(name, str) and name.endswith(".toml"):
+        return load_model_file(name)
     try:
         return _MODELS[name]
-    except KeyError:
-        raise KetasimError(f"model: unknown {name!r}; allowed: {', '.join(MODEL_NAMES)}") \
-            from None
+    except (KeyError, TypeError):
+        raise KetasimError(f"model: unknown {name!r}; allowed: {', '.join(MODEL_NAMES)} or a "
+                           "model file ending in .toml") from None
