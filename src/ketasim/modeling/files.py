@@ -41,10 +41,12 @@ Expressions go through the whitelisting parser of :mod:`ketasim.modeling.expr`.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+import typing
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from ketasim.errors import KetasimError
 from ketasim.modeling.spec import Covariate, Input, Model, Parameter, State
@@ -54,36 +56,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class _StateIn(_Strict):
-    name: str
-    unit: str
-    initial: float = 0.0
-    description: str = ""
+def _schema(cls: type) -> type[BaseModel]:
+    """A strict pydantic schema with the init fields of the dataclass ``cls`` (tuples read
+    from TOML arrays)."""
+    hints = typing.get_type_hints(cls)
+    fields = {}
+    for f in dataclasses.fields(cls):
+        if f.init:
+            kind = hints[f.name]
+            if typing.get_origin(kind) is tuple:
+                kind = list[typing.get_args(kind)[0]]
+            fields[f.name] = (kind, ... if f.default is dataclasses.MISSING else f.default)
+    return create_model(f"{cls.__name__}File", __base__=_Strict, **fields)
 
 
-class _ParameterIn(_Strict):
-    name: str
-    value: float
-    unit: str
-    source: str
-    cv: float | None = None
-    cv_source: str = ""
-    description: str = ""
+def _build(cls: type, item: BaseModel):
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in item})
 
 
-class _CovariateIn(_Strict):
-    name: str
-    unit: str
-    reference: float
-    description: str = ""
-
-
-class _InputIn(_Strict):
-    substances: list[str]
-    routes: list[str]
-    state: str
-    bioavailability: str = "1"
-    lag_h: str = "0"
+_State, _Parameter, _Covariate, _Input = map(_schema, (State, Parameter, Covariate, Input))
 
 
 class _ModelIn(_Strict):
@@ -91,13 +82,13 @@ class _ModelIn(_Strict):
     title: str
     reference: str
     notes: str = ""
-    states: list[_StateIn]
-    parameters: list[_ParameterIn] = []
-    covariates: list[_CovariateIn] = []
+    states: list[_State]
+    parameters: list[_Parameter] = []
+    covariates: list[_Covariate] = []
     assignments: dict[str, str] = {}
     odes: dict[str, str]
     outputs: dict[str, str]
-    inputs: list[_InputIn] = []
+    inputs: list[_Input] = []
 
 
 def load_model_file(path: str | Path) -> Model:
@@ -118,11 +109,10 @@ def load_model_file(path: str | Path) -> Model:
     try:
         return Model(
             name=spec.name, title=spec.title, reference=spec.reference, notes=spec.notes,
-            states=tuple(State(**s.model_dump()) for s in spec.states),
-            parameters=tuple(Parameter(**p.model_dump()) for p in spec.parameters),
-            covariates=tuple(Covariate(**c.model_dump()) for c in spec.covariates),
+            states=tuple(_build(State, s) for s in spec.states),
+            parameters=tuple(_build(Parameter, p) for p in spec.parameters),
+            covariates=tuple(_build(Covariate, c) for c in spec.covariates),
             assignments=tuple(spec.assignments.items()), odes=spec.odes, outputs=spec.outputs,
-            inputs=tuple(Input(tuple(i.substances), tuple(i.routes), i.state,
-                               i.bioavailability, i.lag_h) for i in spec.inputs))
+            inputs=tuple(_build(Input, i) for i in spec.inputs))
     except KetasimError as error:
         raise KetasimError(f"{path}: {error}") from None
