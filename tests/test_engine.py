@@ -2,9 +2,9 @@
 
 import numba
 import numpy as np
+import pk_cases as pc
 import pytest
 
-import pk_cases as pc
 from ketasim import engine
 from ketasim.engine import simulate
 from ketasim.errors import KetasimError, ScenarioError
@@ -87,8 +87,8 @@ def test_repeated_oral_doses_superpose_with_lag():
 def test_domino_matches_matrix_exponential():
     """Domino 1982 with one subject's drawn parameters (IIV on V1 and k10)."""
     m = get_model("domino1982")
-    res = simulate(m, Regimen((Dose("racemic", "iv_infusion", 0.5, per_kg=True, duration_h=2 / 3),)),
-                   Population(1, seed=3), TIMES, **TIGHT)
+    infusion = Dose("racemic", "iv_infusion", 0.5, per_kg=True, duration_h=2 / 3)
+    res = simulate(m, Regimen((infusion,)), Population(1, seed=3), TIMES, **TIGHT)
     p = {k: float(res[k][0]) for k in m.parameter_names}
     a = np.array([[-(p["k10"] + p["k12"] + p["k13"]), p["k21"], p["k31"]],
                   [p["k12"], -p["k21"], 0], [p["k13"], 0, -p["k31"]]])

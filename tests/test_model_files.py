@@ -55,7 +55,7 @@ def test_scenario_names_a_model_file_relative_to_itself(tmp_path):
                         '[population]\nn = 2\n[output]\nend = "1 d"\nstep = "1 h"\n')
     assert load_scenario(scenario).model == str(tmp_path / "m.toml")
     scenario.write_text(scenario.read_text().replace("iv_bolus", "oral"))
-    with pytest.raises(ScenarioError, match="doses\\[0\\].route"):
+    with pytest.raises(ScenarioError, match=r"doses\[0\]\.route"):
         load_scenario(scenario)
 
 

@@ -4,11 +4,11 @@ import math
 
 import libsbml
 import numpy as np
+import pk_cases as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import pk_cases as pc
 from ketasim.engine import simulate
 from ketasim.errors import KetasimError
 from ketasim.modeling.expr import parse
@@ -139,7 +139,7 @@ def test_parameter_table_lists_value_unit_and_source_of_every_parameter():
 
 def test_with_parameters_changes_values_and_marks_the_source():
     m = get_model("domino1982").with_parameters(k10=0.5)
-    p = dict(zip(m.parameter_names, m.parameters))["k10"]
+    p = dict(zip(m.parameter_names, m.parameters, strict=True))["k10"]
     assert p.value == 0.5 and p.source == "user value"
     with pytest.raises(KetasimError, match="unknown"):
         m.with_parameters(nope=1.0)

@@ -5,8 +5,17 @@ import pandas as pd
 import pytest
 
 from ketasim.errors import ScenarioError
-from ketasim.regimen import (EVENT_COLUMNS, ROUTES, SUBSTANCES, Dose, Regimen, read_event_table,
-                             schedule, to_event_table, write_event_table)
+from ketasim.regimen import (
+    EVENT_COLUMNS,
+    ROUTES,
+    SUBSTANCES,
+    Dose,
+    Regimen,
+    read_event_table,
+    schedule,
+    to_event_table,
+    write_event_table,
+)
 
 INFUSION = Dose("racemic", "iv_infusion", 0.5, per_kg=True, duration_h=40 / 60)
 
@@ -174,7 +183,7 @@ def test_round_trip_is_exact(tmp_path):
     back = read_event_table(path)
     in_mg = [Regimen(tuple(Dose(d.substance, d.route, float(d.amount_mg(w)), time_h=d.time_h,
                                 duration_h=d.duration_h) for d in r.doses))
-             for r, w in zip(regimens, weights)]
+             for r, w in zip(regimens, weights, strict=True)]
     assert back == in_mg
     assert back[0].doses[0].duration_h == 40 / 60 and back[0].doses[0].amount == 0.5 * 71.3
 

@@ -3,9 +3,9 @@ within 1e-5 relative."""
 
 import libsbml
 import numpy as np
+import pk_cases as pc
 import pytest
 
-import pk_cases as pc
 from ketasim import engine
 from ketasim.engine import simulate
 from ketasim.modeling import kernel
@@ -27,7 +27,8 @@ def roadrunner_vs_engine(model, regimen, population, output):
                                                       kernel.load(model))
     events = [(t[0, j], model.state_names[state[0, j]], ("bolus", "rate")[kind[0, j]],
                value[0, j]) for j in range(count[0])]
-    values = dict(zip((*model.parameter_names, *model.covariate_names), subjects.params[0]))
+    names = (*model.parameter_names, *model.covariate_names)
+    values = dict(zip(names, subjects.params[0], strict=True))
     rr = roadrunner.RoadRunner(to_sbml(model, values, events))
     rr.integrator.relative_tolerance = 1e-11
     rr.integrator.absolute_tolerance = 1e-14

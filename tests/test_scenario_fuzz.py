@@ -39,8 +39,8 @@ ANY = st.one_of(QUANTITY, JUNK, st.lists(QUANTITY, max_size=3))
 COUNT = st.one_of(st.integers(-2, 30), st.just(20_000))
 #: Values worth trying per key, valid and invalid; any key may also get ANY.
 VALUES = {
-    "route": st.sampled_from(ROUTES + ("iv", "IV_BOLUS", "")),
-    "substance": st.sampled_from(SUBSTANCES + ("ketamine",)),
+    "route": st.sampled_from((*ROUTES, "iv", "IV_BOLUS", "")),
+    "substance": st.sampled_from((*SUBSTANCES, "ketamine")),
     "model": st.sampled_from(("domino1982", "nope")),
     "label": st.sampled_from(("a", "b", "", " ")),
     "count": COUNT, "per_week": COUNT, "weeks": COUNT,
@@ -52,8 +52,8 @@ VALUES = {
     "arms": st.lists(st.fixed_dictionaries({"label": st.text(max_size=2),
                                             "doses": st.just([BOLUS])}), max_size=2),
 }
-KEYS = st.sampled_from(sorted(VALUES) + ["amount", "duration", "start", "every", "end", "step",
-                                         "name", "label", "population", "output"])
+KEYS = st.sampled_from([*sorted(VALUES), "amount", "duration", "start", "every", "end", "step",
+                        "name", "label", "population", "output"])
 
 
 def slots(node) -> list:

@@ -46,7 +46,7 @@ def test_large_run_writes_timepoints_only_and_keeps_exact_summaries(tmp_path, mo
     monkeypatch.setattr(runner, "KEEP_SUBJECTS", 10)
     monkeypatch.setattr(outputs, "MAX_TIMECOURSE_ROWS", 100)
     scenario = parse_scenario(DOC)
-    arms, paths, notes = outputs.run_and_write(scenario, tmp_path)
+    arms, paths, _notes = outputs.run_and_write(scenario, tmp_path)
     table = pd.read_parquet(paths[0])
     assert sorted(table["time_h"].unique()) == [pytest.approx(40 / 60), 24.0]
     assert len(table) == 40 * 2 and table["subject"].nunique() == 40

@@ -10,13 +10,13 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
-from ketasim.engine import iter_simulate, simulate  # noqa: E402
-from ketasim.errors import KetasimError, ScenarioError  # noqa: E402
-from ketasim.modeling.sbml import to_sbml  # noqa: E402
-from ketasim.modeling.spec import Covariate, Input, Model, Parameter, State, compose  # noqa: E402
-from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model  # noqa: E402
-from ketasim.population import Population  # noqa: E402
-from ketasim.regimen import (  # noqa: E402
+from ketasim.engine import iter_simulate, simulate
+from ketasim.errors import KetasimError, ScenarioError
+from ketasim.modeling.sbml import to_sbml
+from ketasim.modeling.spec import Covariate, Input, Model, Parameter, State, compose
+from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
+from ketasim.population import Population
+from ketasim.regimen import (
     Dose,
     Regimen,
     read_event_table,
@@ -24,8 +24,8 @@ from ketasim.regimen import (  # noqa: E402
     to_event_table,
     write_event_table,
 )
-from ketasim.runner import run_scenario  # noqa: E402
-from ketasim.scenario import load_scenario, parse_scenario  # noqa: E402
+from ketasim.runner import run_scenario
+from ketasim.scenario import load_scenario, parse_scenario
 
 __all__ = [
     "DEFAULT_MODEL", "MODEL_NAMES", "Covariate", "Dose", "Input", "KetasimError", "Model",

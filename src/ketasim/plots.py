@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from ketasim.runner import ArmResult  # noqa: E402
+from ketasim.runner import ArmResult
 
 
 def concentration_figure(arms: list[ArmResult], output: str, path: Path, title: str = "",

@@ -91,7 +91,8 @@ class Population:
                 raise ScenarioError(f"population.{name}: unknown covariate; allowed: "
                                     f"{', '.join(COVARIATE_RANGES)}")
             lo, hi = COVARIATE_RANGES[name]
-            if isinstance(value, bool) or not (isinstance(value, (int, float)) and lo <= value <= hi):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (number and lo <= value <= hi):
                 raise ScenarioError(f"population.{name}: must be a number from {lo:g} to "
                                     f"{hi:g}, got {value!r}")
 

@@ -21,7 +21,6 @@ from ketasim.errors import KetasimError
 from ketasim.modeling.expr import FUNCTIONS, Expr, parse
 from ketasim.units import registry
 
-
 #: Names a model may not declare: time, and the modules of the generated kernel.
 RESERVED = ("t", "math", "np", "njit", "prange", *FUNCTIONS)
 
