@@ -99,24 +99,68 @@ def test_domino_matches_matrix_exponential():
     assert_rel(res["ketamine_plasma_ng_ml"].to_numpy()[0], amounts[:, 0] / v1 * 1000)
 
 
-def test_convergence_order_is_five():
-    """Fixed-step Dormand-Prince on a 2-compartment bolus: error ~ h^5 (slope 5 in log-log)."""
+def observed_orders(step, counts):
+    """Orders of convergence of a fixed-step method on a 2-compartment bolus over 8 h.
+
+    ``step(k, t, h, y, p)`` advances y by one step of size h and returns the new y.
+    """
     k = engine.kernel.load(pc.model(2))
     p = np.array([pc.V1, *(pc.RATES[n] for n in ("k10", "k12", "k21"))])
     exact = pc.exact_amounts(pc.system_matrix(2), [(0.0, 0, "bolus", 100.0)], [8.0])[0]
     sizes, errors = [], []
-    for n_steps in (16, 32, 64, 128):
+    for n_steps in counts:
         h, y = 8.0 / n_steps, np.array([100.0, 0.0])
-        stages, ynew, err = np.empty((7, 2)), np.empty(2), np.empty(2)
-        k.rhs(0.0, y, p, np.zeros(2), stages[0])
         for i in range(n_steps):
-            k.dp5_step(i * h, h, y, p, np.zeros(2), stages, ynew, err, np.empty(2))
-            y, stages[0] = ynew.copy(), stages[6]
+            y = step(k, i * h, h, y, p)
         sizes.append(h)
         errors.append(np.max(np.abs(y - exact)) / 100.0)
-    orders = np.diff(np.log(errors)) / np.diff(np.log(sizes))
+    return np.diff(np.log(errors)) / np.diff(np.log(sizes))
+
+
+def dp5(k, t, h, y, p):
+    stages, ynew = np.empty((7, 2)), np.empty(2)
+    k.rhs(t, y, p, np.zeros(2), stages[0])
+    k.dp5_step(t, h, y, p, np.zeros(2), stages, ynew, np.empty(2), np.empty(2))
+    return ynew
+
+
+def rodas4(k, t, h, y, p):
+    f0, ynew = np.empty(2), np.empty(2)
+    k.rhs(t, y, p, np.zeros(2), f0)
+    k.rodas4_step(t, h, y, p, np.zeros(2), f0, np.empty((8, 2)), ynew, np.empty(2),
+                  np.empty((2, 2)), np.empty(2, np.int64))
+    return ynew
+
+
+def test_dormand_prince_converges_at_order_five():
+    orders = observed_orders(dp5, (16, 32, 64, 128))
     # pre-asymptotic orders fall towards 5 as h shrinks; the finest pair is within 0.3 of 5
     assert np.all(np.diff(orders) < 0) and 4.7 < orders[-1] < 5.3, orders
+
+
+def test_rodas4_converges_at_order_four():
+    """The stiff solver, with the generated exact Jacobian."""
+    orders = observed_orders(rodas4, (8, 16, 32, 64))
+    assert 3.7 < orders[-1] < 4.4, orders
+
+
+def test_long_stiff_run_stays_accurate_at_default_tolerances():
+    """28 days of Domino: the solver switches to RODAS4; relative error stays below 2e-5
+    wherever the concentration is above 1e-3 of its peak (default rtol 1e-6)."""
+    m = get_model("domino1982")
+    times = np.arange(0, 28 * 24 * 4 + 1) * 0.25
+    infusion = Dose("racemic", "iv_infusion", 0.5, per_kg=True, duration_h=2 / 3)
+    res = simulate(m, Regimen((infusion,)), Population(3, seed=9), times)
+    for i in range(3):
+        p = {name: float(res[name][i]) for name in m.parameter_names}
+        a = np.array([[-(p["k10"] + p["k12"] + p["k13"]), p["k21"], p["k31"]],
+                      [p["k12"], -p["k21"], 0], [p["k13"], 0, -p["k31"]]])
+        rate = 0.5 * float(res["weight_kg"][i]) / (2 / 3)
+        exact = pc.exact_amounts(a, [(0.0, 0, "rate", rate), (2 / 3, 0, "rate", -rate)],
+                                 times[:200])[:, 0]
+        got = res["central"].to_numpy()[i, :200]
+        keep = exact > 1e-3 * exact.max()
+        assert np.max(np.abs(got[keep] / exact[keep] - 1)) < 2e-5
 
 
 def test_serial_and_parallel_runs_are_bit_identical(monkeypatch):

@@ -6,7 +6,7 @@ import libsbml
 import numpy as np
 import pk_cases as pc
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ketasim.engine import simulate
@@ -143,3 +143,52 @@ def test_with_parameters_changes_values_and_marks_the_source():
     assert p.value == 0.5 and p.source == "user value"
     with pytest.raises(KetasimError, match="unknown"):
         m.with_parameters(nope=1.0)
+
+
+TEXTS = ["a * exp(-b * a)", "hill(a, b, 2.5)", "a ** b / (1 + a)", "sqrt(a) * log(b + a)",
+         "min(a, b) * max(a, 2 * b)", "piecewise(a * a, a > b, b / a)", "-(a - b) ** 3",
+         "a ** 2.0 ** b"]
+
+
+@given(a=st.floats(0.2, 5), b=st.floats(0.2, 5), which=st.sampled_from(TEXTS))
+@settings(max_examples=200, deadline=None, derandomize=True)
+def test_symbolic_derivative_matches_central_difference(a, b, which):
+    import ast
+
+    assume(min(abs(a - b), abs(a - 2 * b)) > 1e-3)  # away from the kinks of min, max, piecewise
+    e = parse(which)
+    d = e.derivative(lambda n: ast.Constant(1.0) if n == "a" else None)
+    step = 1e-6 * a
+    numeric = (evaluate(which, a=a + step, b=b) - evaluate(which, a=a - step, b=b)) / (2 * step)
+    exact = eval(d.to_python(), {"math": math}, {"a": a, "b": b})  # noqa: S307
+    assert exact == pytest.approx(numeric, rel=1e-5, abs=1e-7)
+
+
+def test_generated_jacobian_matches_finite_differences():
+    """The kernel's exact Jacobian (used by the stiff solver) for a composed nonlinear model."""
+    from ketasim.modeling import kernel
+
+    effect = Model(name="effect", title="effect", reference="test",
+                   states=(State("ce", "ng/mL"),),
+                   parameters=(Parameter("ke0", 2.0, "1/h", "test"),
+                               Parameter("ec50", 50.0, "ng/mL", "test")),
+                   assignments=(("occ", "hill(ce, ec50, 1.5)"),),
+                   odes={"ce": "ke0 * (cp - ce) * (1 - 0.5 * occ) * exp(-t / 10)"},
+                   outputs={"occupancy": "occ"}, ports=("cp",))
+    m = compose("pk_effect", pc.model(2), effect, links={"cp": "ketamine_plasma_ng_ml"})
+    k = kernel.load(m)
+    p = np.array([pa.model_value[0] for pa in m.parameters])
+    y, rate, t = np.array([30.0, 12.0, 40.0]), np.array([5.0, 0.0, 0.0]), 1.3
+    jac, f1, f2 = np.empty((3, 3)), np.empty(3), np.empty(3)
+    k.jac(t, y, p, rate, jac)
+    for j in range(3):
+        dy = np.zeros(3)
+        dy[j] = 1e-6 * max(1.0, abs(y[j]))
+        k.rhs(t, y + dy, p, rate, f1)
+        k.rhs(t, y - dy, p, rate, f2)
+        np.testing.assert_allclose(jac[:, j], (f1 - f2) / (2 * dy[j]), rtol=1e-6, atol=1e-9)
+    dfdt = np.empty(3)
+    k.dfdt(t, y, p, rate, dfdt)
+    k.rhs(t + 1e-6, y, p, rate, f1)
+    k.rhs(t - 1e-6, y, p, rate, f2)
+    np.testing.assert_allclose(dfdt, (f1 - f2) / 2e-6, rtol=1e-6, atol=1e-9)

@@ -14,6 +14,7 @@ from the input text.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -46,6 +47,15 @@ class Expr:
     def to_python(self) -> str:
         """Python source (``math`` functions) that Numba compiles."""
         return _render(self.tree, _python_call)
+
+    def derivative(self, wrt: Callable[[str], ast.expr | None]) -> Expr | None:
+        """The derivative of the expression as an Expr, or None where it is zero.
+
+        ``wrt(name)`` gives the derivative of each name (a tree, or None for zero): e.g. the
+        constant 1 for the variable itself and the name of an assignment's own derivative.
+        """
+        tree = _d(self.tree, wrt)
+        return None if tree is None else Expr(ast.unparse(tree), tree)
 
     def to_sbml(self) -> str:
         """SBML Level 3 infix formula (libsbml ``parseL3Formula`` syntax); ``t`` is time."""
@@ -146,3 +156,82 @@ def _sbml_call(name: str, args: list[str], power: str) -> str:
     if name == "log":
         return f"ln({args[0]})"
     return f"{name}({', '.join(args)})"
+
+
+# -- symbolic differentiation (for the exact Jacobian of the stiff solver) --------------------
+def _num(value: float) -> ast.expr:
+    return ast.Constant(float(value))
+
+
+def _call(name: str, *args: ast.expr) -> ast.expr:
+    return ast.Call(ast.Name(name), list(args), [])
+
+
+def _add(a: ast.expr | None, b: ast.expr | None, sub: bool = False) -> ast.expr | None:
+    if b is None:
+        return a
+    if a is None:
+        return ast.UnaryOp(ast.USub(), b) if sub else b
+    return ast.BinOp(a, ast.Sub() if sub else ast.Add(), b)
+
+
+def _mul(a: ast.expr | None, b: ast.expr | None) -> ast.expr | None:
+    if a is None or b is None:
+        return None
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, ast.Constant) and x.value == 1.0:
+            return y
+    return ast.BinOp(a, ast.Mult(), b)
+
+
+def _div(a: ast.expr | None, b: ast.expr) -> ast.expr | None:
+    return None if a is None else ast.BinOp(a, ast.Div(), b)
+
+
+def _d(node: ast.expr, wrt: Callable[[str], ast.expr | None]) -> ast.expr | None:
+    """Derivative of a checked tree; None stands for zero."""
+    if isinstance(node, ast.Constant):
+        return None
+    if isinstance(node, ast.Name):
+        return wrt(node.id)
+    if isinstance(node, ast.UnaryOp):
+        inner = _d(node.operand, wrt)
+        return inner if isinstance(node.op, ast.UAdd) or inner is None \
+            else ast.UnaryOp(ast.USub(), inner)
+    if isinstance(node, ast.BinOp):
+        a, b = node.left, node.right
+        da, db = _d(a, wrt), _d(b, wrt)
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return _add(da, db, sub=isinstance(node.op, ast.Sub))
+        if isinstance(node.op, ast.Mult):
+            return _add(_mul(da, b), _mul(a, db))
+        if isinstance(node.op, ast.Div):  # da/b - a*db/b**2
+            return _add(_div(da, b), _div(_mul(a, db), ast.BinOp(b, ast.Pow(), _num(2))),
+                        sub=True)
+        # a**b = exp(b*log(a)): a**b * (db*log(a) + b*da/a); db = 0 gives b*a**(b-1)*da
+        if db is None:
+            return _mul(_mul(b, ast.BinOp(a, ast.Pow(), ast.BinOp(b, ast.Sub(), _num(1)))), da)
+        return _mul(node, _add(_mul(db, _call("log", a)), _div(_mul(b, da), a)))
+    name, args = node.func.id, node.args
+    if name == "hill":  # x**n / (x50**n + x**n)
+        x, x50, n = args
+        xn = ast.BinOp(x, ast.Pow(), n)
+        return _d(ast.BinOp(xn, ast.Div(), ast.BinOp(ast.BinOp(x50, ast.Pow(), n), ast.Add(),
+                                                     xn)), wrt)
+    if name == "piecewise":
+        da, db = _d(args[0], wrt), _d(args[2], wrt)
+        if da is None and db is None:
+            return None
+        return _call("piecewise", da or _num(0), args[1], db or _num(0))
+    if name in ("min", "max"):
+        da, db = _d(args[0], wrt), _d(args[1], wrt)
+        if da is None and db is None:
+            return None
+        cond = ast.Compare(args[0], [ast.Lt() if name == "min" else ast.Gt()], [args[1]])
+        return _call("piecewise", da or _num(0), cond, db or _num(0))
+    inner = _d(args[0], wrt)
+    if name == "exp":
+        return _mul(node, inner)
+    if name == "log":
+        return _div(inner, args[0])
+    return _div(inner, ast.BinOp(_num(2), ast.Mult(), node))  # sqrt

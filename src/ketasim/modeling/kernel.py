@@ -8,6 +8,7 @@ to a cache directory under a name derived from its source, so that Numba's on-di
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import os
@@ -45,6 +46,9 @@ def source(model: Model) -> str:
               for i, s in enumerate(model.state_names)]
     outs = [f"    _out[{i}] = {model.expr(f'output:{o}').to_python()}"
             for i, o in enumerate(model.output_names)]
+    jac = [line for j, y in enumerate(model.state_names)
+           for line in _derivative_lines(model, y, f"_J[{{i}}, {j}]")]
+    dfdt = _derivative_lines(model, "t", "_out[{i}]")
     terms = [line for k in range(len(model.inputs)) for line in (
         f"    _F[{k}] = {model.expr(f'input:{k}:F').to_python()}",
         f"    _lag[{k}] = {model.expr(f'input:{k}:lag').to_python()}")]
@@ -56,9 +60,30 @@ def source(model: Model) -> str:
         *unpack, *states, *assigns, *derivs, "", "",
         "@njit(cache=True)", "def outputs(t, _y, _p, _out):",
         *unpack, *states, *assigns, *outs, "", "",
+        "@njit(cache=True)", "def jac(t, _y, _p, _rate, _J):",
+        "    _J[:] = 0.0", *unpack, *states, *assigns, *jac, "", "",
+        "@njit(cache=True)", "def dfdt(t, _y, _p, _rate, _out):",
+        "    _out[:] = 0.0", *unpack, *states, *assigns, *dfdt, "", "",
         "@njit(cache=True)", "def input_terms(_p, _F, _lag):",
         *unpack, *terms, "    return None", "", ""])
     return body + _SOLVER.read_text()
+
+
+def _derivative_lines(model: Model, var: str, target: str) -> list[str]:
+    """Source lines assigning d(ode_i)/d(var) to ``target.format(i=i)``, by the chain rule
+    through the assignments; zero derivatives are left out."""
+    known: dict[str, ast.expr] = {var: ast.Constant(1.0)}
+    lines = []
+    for a, _ in model.assignments:
+        d = model.expr(f"assign:{a}").derivative(known.get)
+        if d is not None:
+            known[a] = ast.Name(f"_d_{a}")
+            lines.append(f"    _d_{a} = {d.to_python()}")
+    for i, s in enumerate(model.state_names):
+        d = model.expr(f"ode:{s}").derivative(known.get)
+        if d is not None:
+            lines.append(f"    {target.format(i=i)} = {d.to_python()}")
+    return lines
 
 
 _LOADED: dict[str, ModuleType] = {}
