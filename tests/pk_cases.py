@@ -6,12 +6,12 @@ Micro-constants are in 1/h, volumes in L, amounts in mg; concentrations in mg/L 
 import numpy as np
 from scipy.linalg import expm
 
-from ketasim.modeling.spec import Input, Parameter
+from ketasim.modeling.spec import Deposit, Input, Parameter
 from ketasim.models.pk.compartmental import mammillary
 
 SRC = "test value"
-IV = Input(("racemic",), ("iv_bolus", "iv_infusion"), "central")
-ORAL = Input(("racemic",), ("oral",), "depot", bioavailability="F_oral", lag_h="lag")
+IV = Input(("racemic",), ("iv_bolus", "iv_infusion"), (Deposit("central"),))
+ORAL = Input(("racemic",), ("oral",), (Deposit("depot", fraction="F_oral", lag_h="lag"),))
 
 RATES = {"k10": 0.35, "k12": 0.9, "k21": 0.4, "k13": 0.15, "k31": 0.02}
 V1 = 12.0

@@ -227,3 +227,24 @@ def test_route_the_model_does_not_take_is_an_error_naming_the_allowed_routes():
 def test_bad_output_times_are_rejected(times):
     with pytest.raises(KetasimError, match="times"):
         conc(pc.model(1), Regimen((bolus(10.0),)), np.array(times))
+
+
+def test_a_dose_split_between_deposits_with_zero_order_part_and_dose_dependent_share():
+    """Like a nasal spray: a share absorbed first-order from a depot after a lag, the rest
+    (its share depending on the dose) entering the central compartment at a constant rate."""
+    from ketasim.modeling.spec import Deposit, Input, Parameter
+    from ketasim.models.pk.compartmental import mammillary
+
+    split = Input(("racemic",), ("intranasal",), (
+        Deposit("depot", fraction="share", lag_h="0.1"),
+        Deposit("central", fraction="(1 - share) * 40 / dose_mg", duration_h="0.5")))
+    params = (Parameter("V1", pc.V1, "L", "test"), Parameter("k10", pc.RATES["k10"], "1/h", "t"),
+              Parameter("ka", pc.KA, "1/h", "t"), Parameter("share", 0.54, "1", "t"))
+    m = mammillary("split", "t", "t", params, compartments=1, inputs=(split,), depot=True,
+                   covariates=())
+    a = pc.system_matrix(1, depot=True)
+    zero_order = (1 - 0.54) * 40 / 80 * 80 / 0.5  # mg/h of the dose-dependent share
+    events = [(0.1, 0, "bolus", 0.54 * 80), (0.0, 1, "rate", zero_order),
+              (0.5, 1, "rate", -zero_order)]
+    expected = pc.exact_amounts(a, events, TIMES)[:, 1] / pc.V1 * 1000
+    assert_rel(conc(m, Regimen((bolus(80.0, route="intranasal"),))), expected)

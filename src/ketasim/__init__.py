@@ -13,7 +13,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 from ketasim.engine import iter_simulate, simulate
 from ketasim.errors import KetasimError, ScenarioError
 from ketasim.modeling.sbml import to_sbml
-from ketasim.modeling.spec import Covariate, Input, Model, Parameter, State, compose
+from ketasim.modeling.spec import Covariate, Deposit, Input, Model, Parameter, State, compose
 from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
 from ketasim.population import Population
 from ketasim.regimen import (
@@ -28,8 +28,9 @@ from ketasim.runner import run_scenario
 from ketasim.scenario import load_scenario, parse_scenario
 
 __all__ = [
-    "DEFAULT_MODEL", "MODEL_NAMES", "Covariate", "Dose", "Input", "KetasimError", "Model",
-    "Parameter", "Population", "Regimen", "ScenarioError", "State", "__version__", "compose",
-    "get_model", "iter_simulate", "load_scenario", "parse_scenario", "read_event_table",
-    "run_scenario", "schedule", "simulate", "to_event_table", "to_sbml", "write_event_table",
+    "DEFAULT_MODEL", "MODEL_NAMES", "Covariate", "Deposit", "Dose", "Input", "KetasimError",
+    "Model", "Parameter", "Population", "Regimen", "ScenarioError", "State", "__version__",
+    "compose", "get_model", "iter_simulate", "load_scenario", "parse_scenario",
+    "read_event_table", "run_scenario", "schedule", "simulate", "to_event_table", "to_sbml",
+    "write_event_table",
 ]

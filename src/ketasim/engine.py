@@ -101,19 +101,16 @@ def dose_events(model: Model, regimens: Sequence[Regimen], subjects: Subjects, l
                 k) -> tuple[np.ndarray, ...]:
     """Padded per-subject event arrays (time h, state, kind, value, count) for the kernel.
 
-    kind 0 is a bolus (value mg added to the state); kind 1 changes the state's input rate
-    (value mg/h: +rate at the start of an infusion, -rate at its end).
+    Each dose goes to the deposits of its route: a share (bioavailability) of the amount,
+    after a lag, as a bolus or, over a duration (the infusion's own, or a zero-order input
+    of the model), as a rate. kind 0 is a bolus (value mg added to the state); kind 1 changes
+    the state's input rate (value mg/h: +rate at the start, -rate at the end).
     """
     n = hi - lo
     params = subjects.params[lo:hi]
     weight = subjects.covariates["weight_kg"].to_numpy()[lo:hi]
-    F = np.empty((n, len(model.inputs)))
-    lag = np.empty((n, len(model.inputs)))
-    for i in range(n):
-        k.input_terms(params[i], F[i], lag[i])
-    if (F < 0).any() or (F > 1).any() or (lag < 0).any():
-        raise KetasimError(f"model {model.name}: bioavailability must be in [0, 1] and lag >= 0")
-    width = max(sum(2 if d.duration_h else 1 for d in r.doses) for r in regimens)
+    width = max(sum(2 * len(model.deposits_for(d.substance, d.route)) for d in r.doses)
+                for r in regimens)
     ev = [np.zeros((n, width)), np.zeros((n, width), np.int64), np.zeros((n, width), np.int64),
           np.zeros((n, width))]
     rows = np.arange(n)
@@ -121,15 +118,24 @@ def dose_events(model: Model, regimens: Sequence[Regimen], subjects: Subjects, l
     for r_index, regimen in enumerate(regimens):
         sel = rows if len(regimens) == 1 else rows[r_index:r_index + 1]
         for d in regimen.doses:
-            j = model.input_for(d.substance, d.route)
-            state = model.state_names.index(model.inputs[j].state)
-            amount = d.amount_mg(weight[sel]) * F[sel, j]
-            start = d.time_h + lag[sel, j]
-            if d.duration_h:
-                _put(ev, count, sel, start, state, 1, amount / d.duration_h)
-                _put(ev, count, sel, start + d.duration_h, state, 1, -amount / d.duration_h)
-            else:
-                _put(ev, count, sel, start, state, 0, amount)
+            amount = np.asarray(d.amount_mg(weight[sel]), dtype=float).reshape(-1)
+            terms = np.empty((sel.size, len(model.deposits), 3))
+            k.deposit_terms_batch(params[sel], amount, terms)
+            for j in model.deposits_for(d.substance, d.route):
+                fraction, lag, duration = (terms[:, j, c] for c in range(3))
+                if not (np.all((fraction >= 0) & (fraction <= 1)) and np.all(lag >= 0)
+                        and np.all(duration >= 0)):
+                    raise KetasimError(f"model {model.name}: deposit {j} of {d.route} gives a "
+                                       "fraction outside [0, 1] or a negative lag or duration")
+                state = model.state_names.index(model.deposits[j].state)
+                start = d.time_h + lag
+                if d.duration_h:
+                    duration = np.full(sel.size, d.duration_h)
+                rate = duration > 0
+                _put(ev, count, sel[~rate], start[~rate], state, 0, (amount * fraction)[~rate])
+                flow = (amount * fraction)[rate] / duration[rate]
+                _put(ev, count, sel[rate], start[rate], state, 1, flow)
+                _put(ev, count, sel[rate], start[rate] + duration[rate], state, 1, -flow)
     order = np.argsort(np.where(np.arange(width) < count[:, None], ev[0], np.inf), axis=1,
                        kind="stable")
     ev = [np.take_along_axis(a, order, axis=1) for a in ev]

@@ -31,10 +31,10 @@ central = "-CL / V * central"
 [outputs]
 ketamine_plasma_ng_ml = "central / V * 1000"
 
-[[inputs]]
-substances = ["racemic"]
-routes = ["iv_bolus", "iv_infusion"]
-state = "central"
+[[inputs]]                       # where doses go; a deposit may also set fraction (of the
+substances = ["racemic"]         # dose), lag_h and duration_h (zero-order input), as
+routes = ["iv_bolus", "iv_infusion"]   # expressions that may use dose_mg
+deposits = [{ state = "central" }]
 ```
 Expressions go through the whitelisting parser of :mod:`ketasim.modeling.expr`.
 """
@@ -49,7 +49,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from ketasim.errors import KetasimError
-from ketasim.modeling.spec import Covariate, Input, Model, Parameter, State
+from ketasim.modeling.spec import Covariate, Deposit, Input, Model, Parameter, State
 
 
 class _Strict(BaseModel):
@@ -74,7 +74,13 @@ def _build(cls: type, item: BaseModel):
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in item})
 
 
-_State, _Parameter, _Covariate, _Input = map(_schema, (State, Parameter, Covariate, Input))
+_State, _Parameter, _Covariate, _Deposit = map(_schema, (State, Parameter, Covariate, Deposit))
+
+
+class _Input(_Strict):
+    substances: list[str]
+    routes: list[str]
+    deposits: list[_Deposit]
 
 
 class _ModelIn(_Strict):
@@ -113,6 +119,8 @@ def load_model_file(path: str | Path) -> Model:
             parameters=tuple(_build(Parameter, p) for p in spec.parameters),
             covariates=tuple(_build(Covariate, c) for c in spec.covariates),
             assignments=tuple(spec.assignments.items()), odes=spec.odes, outputs=spec.outputs,
-            inputs=tuple(_build(Input, i) for i in spec.inputs))
+            inputs=tuple(Input(tuple(i.substances), tuple(i.routes),
+                               tuple(_build(Deposit, d) for d in i.deposits))
+                         for i in spec.inputs))
     except KetasimError as error:
         raise KetasimError(f"{path}: {error}") from None

@@ -21,8 +21,9 @@ from ketasim.errors import KetasimError
 from ketasim.modeling.expr import FUNCTIONS, Expr, parse
 from ketasim.units import registry
 
-#: Names a model may not declare: time, and the modules of the generated kernel.
-RESERVED = ("t", "math", "np", "njit", "prange", *FUNCTIONS)
+#: Names a model may not declare: time, a dose's amount (in deposits), and the names of the
+#: generated kernel's modules.
+RESERVED = ("t", "dose_mg", "math", "np", "njit", "prange", *FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -94,18 +95,32 @@ class Covariate:
 
 
 @dataclass(frozen=True)
-class Input:
-    """Where a dose of ``substances`` by ``routes`` enters: a state, scaled by bioavailability.
+class Deposit:
+    """A share of a dose delivered to one state.
 
-    ``bioavailability`` (fraction) and ``lag_h`` (h) are expressions of parameters and
-    covariates, evaluated once per subject.
+    ``fraction`` (of the dose, 0-1), ``lag_h`` (h) and ``duration_h`` (h; above 0 the share
+    enters at a constant rate over that time, e.g. a zero-order swallowed part) are expressions
+    of parameters, covariates and ``dose_mg`` (the dose's amount), evaluated per subject and
+    dose. A dose given as an infusion uses its own duration instead.
     """
+
+    state: str
+    fraction: str = "1"
+    lag_h: str = "0"
+    duration_h: str = "0"
+
+
+@dataclass(frozen=True)
+class Input:
+    """Where a dose of ``substances`` by ``routes`` goes: one or more deposits."""
 
     substances: tuple[str, ...]
     routes: tuple[str, ...]
-    state: str
-    bioavailability: str = "1"
-    lag_h: str = "0"
+    deposits: tuple[Deposit, ...]
+
+    def __post_init__(self) -> None:
+        if not self.deposits:
+            raise KetasimError(f"input {self.routes}: needs at least one deposit")
 
 
 @dataclass(frozen=True)
@@ -168,11 +183,18 @@ class Model:
         """Routes by which this model accepts ``substance`` (empty if it does not)."""
         return tuple(r for i in self.inputs if substance in i.substances for r in i.routes)
 
-    def input_for(self, substance: str, route: str) -> int:
-        """Index in :attr:`inputs` that takes ``substance`` by ``route``."""
-        for k, inp in enumerate(self.inputs):
+    @property
+    def deposits(self) -> tuple[Deposit, ...]:
+        """Every deposit of every input, in order (the kernel's numbering)."""
+        return tuple(d for inp in self.inputs for d in inp.deposits)
+
+    def deposits_for(self, substance: str, route: str) -> range:
+        """Indices in :attr:`deposits` where a dose of ``substance`` by ``route`` goes."""
+        start = 0
+        for inp in self.inputs:
             if substance in inp.substances and route in inp.routes:
-                return k
+                return range(start, start + len(inp.deposits))
+            start += len(inp.deposits)
         routes = self.routes_for(substance)
         if not routes:
             raise KetasimError(f"substance: model {self.name} does not take {substance!r}; it "
@@ -225,11 +247,11 @@ class Model:
             self._parse(f"ode:{s}", text, known)
         for o, text in self.outputs.items():
             self._parse(f"output:{o}", text, known)
-        for k, inp in enumerate(self.inputs):
-            if inp.state not in self.state_names:
-                raise KetasimError(f"{where}: input {k} targets unknown state {inp.state!r}")
-            self._parse(f"input:{k}:F", inp.bioavailability, constants)
-            self._parse(f"input:{k}:lag", inp.lag_h, constants)
+        for k, dep in enumerate(self.deposits):
+            if dep.state not in self.state_names:
+                raise KetasimError(f"{where}: a deposit targets unknown state {dep.state!r}")
+            for part in ("fraction", "lag_h", "duration_h"):
+                self._parse(f"deposit:{k}:{part}", getattr(dep, part), {*constants, "dose_mg"})
 
     def _parse(self, key: str, text: str, known: set[str]) -> None:
         e = parse(text, f"model {self.name}, {key}")

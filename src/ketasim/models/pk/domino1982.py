@@ -6,7 +6,7 @@ rate constants are per minute; the independent TCI code fus_anes (``TCI_Ketamine
 values. The paper's own table was not available to us: a secondary source.
 """
 
-from ketasim.modeling.spec import Input, Parameter
+from ketasim.modeling.spec import Deposit, Input, Parameter
 from ketasim.models.pk.compartmental import mammillary
 
 _SRC = "Domino et al. 1982, PMID 7198883, as coded in opentiva (opentiva/ketamine.py)"
@@ -27,6 +27,6 @@ MODEL = mammillary(
     ),
     compartments=3,
     assignments=(("V1", "V1_per_kg * weight_kg"),),
-    inputs=(Input(("racemic",), ("iv_bolus", "iv_infusion"), "central"),),
+    inputs=(Input(("racemic",), ("iv_bolus", "iv_infusion"), (Deposit("central"),)),),
     notes="Venous plasma after IV dosing; no absorption routes. Its variability is an "
           "assumption (see V1_per_kg and k10).")
