@@ -24,7 +24,7 @@ class Cohort:
     """Covariate distributions of a patient group, each with its source.
 
     Weight (kg) is log-normal (median, CV); age (years) is normal, truncated to its range;
-    sex is Bernoulli with ``p_female``.
+    sex, Asian and Japanese ancestry are Bernoulli (``p_japanese`` is a share of the Asian).
     """
 
     weight_median_kg: float
@@ -34,6 +34,8 @@ class Cohort:
     age_range_y: tuple[float, float]
     p_female: float
     source: str
+    p_asian: float = 0.0
+    p_japanese: float = 0.0
 
 
 _PEREZ_RUIXO = ("Perez-Ruixo et al. 2021, Clin Pharmacokinet 60:501 (820 subjects, 564 with "
@@ -45,15 +47,22 @@ COHORTS: dict[str, Cohort] = {
         weight_median_kg=74.0, weight_cv=0.22, age_mean_y=45.0, age_sd_y=12.0,
         age_range_y=(18.0, 86.0), p_female=0.584,
         source=_PEREZ_RUIXO + "; spreads (weight CV 22%, age SD 12 y) are assumptions chosen "
-        "to match the reported ranges; covariates drawn independently (assumption)"),
+        "to match the reported ranges; covariates drawn independently (assumption); no Asian "
+        "ancestry (assumption: a Western trial population)"),
     "healthy": Cohort(
         weight_median_kg=74.0, weight_cv=0.18, age_mean_y=30.0, age_sd_y=8.0,
         age_range_y=(18.0, 55.0), p_female=0.5,
         source="assumption: typical phase-I volunteer panel; weight from " + _PEREZ_RUIXO),
 }
 
-#: Allowed range of each covariate that a user may fix, with its unit.
-COVARIATE_RANGES = {"weight_kg": (1.0, 400.0), "age_y": (0.0, 120.0), "female": (0.0, 1.0)}
+#: Every covariate with the range a user may fix it to: weight (kg), age (years), and 0/1
+#: flags for sex, ancestry (Japanese implies Asian) and co-medication with a CYP3A inhibitor
+#: (e.g. clarithromycin), a CYP3A inducer (e.g. rifampicin) or a CYP2B6 inhibitor
+#: (e.g. ticlopidine). Cohorts give nobody co-medication; a user fixes it.
+COVARIATE_RANGES = {"weight_kg": (1.0, 400.0), "age_y": (0.0, 120.0), "female": (0.0, 1.0),
+                    "asian": (0.0, 1.0), "japanese": (0.0, 1.0), "cyp3a_inhibitor": (0.0, 1.0),
+                    "cyp3a_inducer": (0.0, 1.0), "cyp2b6_inhibitor": (0.0, 1.0)}
+FLAGS = ("female", "asian", "japanese", "cyp3a_inhibitor", "cyp3a_inducer", "cyp2b6_inhibitor")
 
 
 @dataclass(frozen=True)
@@ -92,12 +101,12 @@ class Population:
                                     f"{', '.join(COVARIATE_RANGES)}")
             lo, hi = COVARIATE_RANGES[name]
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not (number and lo <= value <= hi):
-                raise ScenarioError(f"population.{name}: must be a number from {lo:g} to "
-                                    f"{hi:g}, got {value!r}")
+            if not (number and lo <= value <= hi) or (name in FLAGS and value not in (0, 1)):
+                allowed = "0 or 1" if name in FLAGS else f"a number from {lo:g} to {hi:g}"
+                raise ScenarioError(f"population.{name}: must be {allowed}, got {value!r}")
 
     def draw_covariates(self, rng: np.random.Generator) -> pd.DataFrame:
-        """Covariates of every subject: weight_kg, age_y, female (0/1)."""
+        """Covariates of every subject, one column each of :data:`COVARIATE_RANGES`."""
         c = COHORTS[self.cohort]
         sigma = np.sqrt(np.log1p(c.weight_cv**2))
         weight = c.weight_median_kg * np.exp(sigma * rng.standard_normal(self.n))
@@ -108,9 +117,17 @@ class Population:
             age[outside] = c.age_mean_y + c.age_sd_y * rng.standard_normal(outside.sum())
             outside = (age < lo) | (age > hi)
         female = (rng.random(self.n) < c.p_female).astype(float)
-        table = pd.DataFrame({"weight_kg": weight, "age_y": age, "female": female})
+        asian = rng.random(self.n) < c.p_asian
+        japanese = asian & (rng.random(self.n) < c.p_japanese)
+        none = np.zeros(self.n)
+        table = pd.DataFrame({"weight_kg": weight, "age_y": age, "female": female,
+                              "asian": asian.astype(float), "japanese": japanese.astype(float),
+                              "cyp3a_inhibitor": none, "cyp3a_inducer": none,
+                              "cyp2b6_inhibitor": none})
         for name, value in self.fixed.items():
             table[name] = float(value)
+        if self.fixed.get("japanese") == 1:
+            table["asian"] = 1.0
         return table
 
     def sample(self, model: Model) -> Subjects:
