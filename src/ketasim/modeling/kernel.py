@@ -42,6 +42,8 @@ def source(model: Model) -> str:
               enumerate((*model.parameter_names, *model.covariate_names))]
     states = [f"    {name} = _y[{i}]" for i, name in enumerate(model.state_names)]
     assigns = [f"    {a} = {model.expr(f'assign:{a}').to_python()}" for a, _ in model.assignments]
+    constant_assigns = [f"    {a} = {model.expr(f'assign:{a}').to_python()}"
+                        for a in model.constant_assignments]
     derivs = [f"    _dydt[{i}] = {model.expr(f'ode:{s}').to_python()} + _rate[{i}]"
               for i, s in enumerate(model.state_names)]
     outs = [f"    _out[{i}] = {model.expr(f'output:{o}').to_python()}"
@@ -65,7 +67,7 @@ def source(model: Model) -> str:
         "@njit(cache=True)", "def dfdt(t, _y, _p, _rate, _out):",
         "    _out[:] = 0.0", *unpack, *states, *assigns, *dfdt, "", "",
         "@njit(cache=True)", "def deposit_terms(_p, dose_mg, _out):",
-        *unpack, *terms, "    return None", "", ""])
+        *unpack, *constant_assigns, *terms, "    return None", "", ""])
     return body + _SOLVER.read_text()
 
 

@@ -100,8 +100,8 @@ class Deposit:
 
     ``fraction`` (of the dose, 0-1), ``lag_h`` (h) and ``duration_h`` (h; above 0 the share
     enters at a constant rate over that time, e.g. a zero-order swallowed part) are expressions
-    of parameters, covariates and ``dose_mg`` (the dose's amount), evaluated per subject and
-    dose. A dose given as an infusion uses its own duration instead.
+    of parameters, covariates, assignments of those alone, and ``dose_mg`` (the dose's
+    amount, mg), evaluated per subject and dose. A dose given as an infusion uses its own duration instead.
     """
 
     state: str
@@ -184,6 +184,15 @@ class Model:
         return tuple(r for i in self.inputs if substance in i.substances for r in i.routes)
 
     @property
+    def constant_assignments(self) -> tuple[str, ...]:
+        """Assignments that depend on parameters and covariates only (per-subject constants)."""
+        constants = {*self.parameter_names, *self.covariate_names}
+        for a, _ in self.assignments:
+            if self.expr(f"assign:{a}").names <= constants:
+                constants.add(a)
+        return tuple(a for a, _ in self.assignments if a in constants)
+
+    @property
     def deposits(self) -> tuple[Deposit, ...]:
         """Every deposit of every input, in order (the kernel's numbering)."""
         return tuple(d for inp in self.inputs for d in inp.deposits)
@@ -211,6 +220,11 @@ class Model:
                  "description": p.description}
                 for p in self.parameters]
         return pd.DataFrame(rows)
+
+    def typical(self) -> Model:
+        """A copy without inter-individual variability: every subject is the typical one."""
+        return replace(self, parameters=tuple(replace(p, cv=None, cv_source="")
+                                              for p in self.parameters))
 
     def with_parameters(self, **values: float) -> Model:
         """A copy with some parameter values replaced (in their declared units)."""
@@ -243,6 +257,8 @@ class Model:
         for a, text in self.assignments:
             self._parse(f"assign:{a}", text, known)
             known.add(a)
+            if self.expr(f"assign:{a}").names <= constants:
+                constants.add(a)  # a per-subject constant: deposits may use it
         for s, text in self.odes.items():
             self._parse(f"ode:{s}", text, known)
         for o, text in self.outputs.items():

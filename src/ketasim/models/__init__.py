@@ -3,13 +3,16 @@
 from ketasim.errors import KetasimError
 from ketasim.modeling.files import load_model_file
 from ketasim.modeling.spec import Model
-from ketasim.models.pk import domino1982
+from ketasim.models.pk import domino1982, racemic_sr
+from ketasim.models.pk.analytes import finish
 
-_MODELS: dict[str, Model] = {m.name: m for m in (domino1982.MODEL,)}
+#: Built-in models, in order of preference: a scenario without a model takes the first one
+#: that accepts all its doses.
+_MODELS: dict[str, Model] = {m.name: finish(m) for m in (racemic_sr.MODEL, domino1982.MODEL)}
 
 MODEL_NAMES: tuple[str, ...] = tuple(_MODELS)
-#: The model a scenario uses when it names none.
-DEFAULT_MODEL = "domino1982"
+#: The default model for racemic ketamine (docs/models/racemic_sr.md says why).
+DEFAULT_MODEL = "racemic_sr"
 
 
 def get_model(name: str) -> Model:

@@ -11,17 +11,13 @@ from ketasim.modeling.spec import Covariate, Input, Model, Parameter, State
 
 WEIGHT = Covariate("weight_kg", "kg", 70.0, "total body weight")
 
-#: Molar mass of ketamine (C13H16ClNO), g/mol; ng/mL divided by it gives umol/L.
-#: Source: PubChem CID 3821 (ketamine), molecular weight 237.72 g/mol.
-KETAMINE_G_PER_MOL = 237.72
-
 
 def mammillary(name: str, title: str, reference: str, parameters: tuple[Parameter, ...], *,
                compartments: int, inputs: tuple[Input, ...], depot: bool = False,
                assignments: tuple[tuple[str, str], ...] = (),
                covariates: tuple[Covariate, ...] = (WEIGHT,), drug: str = "ketamine",
                notes: str = "") -> Model:
-    """A ``compartments``-compartment model of ``drug`` with plasma output in ng/mL and uM."""
+    """A ``compartments``-compartment model of ``drug`` with its plasma output in ng/mL."""
     if compartments not in (1, 2, 3):
         raise ValueError("compartments must be 1, 2 or 3")
     peripheral = [("peripheral1", "k12", "k21"), ("peripheral2", "k13", "k31")][:compartments - 1]
@@ -40,6 +36,5 @@ def mammillary(name: str, title: str, reference: str, parameters: tuple[Paramete
     return Model(
         name=name, title=title, reference=reference, states=tuple(states),
         parameters=parameters, covariates=covariates, assignments=assignments, odes=odes,
-        outputs={f"{drug}_plasma_ng_ml": "central / V1 * 1000",
-                 f"{drug}_plasma_um": f"central / V1 * 1000 / {KETAMINE_G_PER_MOL}"},
+        outputs={f"{drug}_plasma_ng_ml": "central / V1 * 1000"},
         inputs=inputs, notes=notes)
