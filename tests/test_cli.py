@@ -51,7 +51,9 @@ def test_simulate_writes_timecourse_summary_and_figure(tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out / "timecourse.parquet")
     assert list(table.columns[:3]) == ["arm", "subject", "time_h"]
-    assert {"ketamine_plasma_ng_ml", "ketamine_plasma_um"} <= set(table.columns)
+    assert {"ketamine_plasma_ng_ml", "norketamine_plasma_ng_ml", "s_ketamine_plasma_ng_ml",
+            "ketamine_brain_ng_ml"} <= set(table.columns)
+    assert not any(c.endswith("_um") for c in table.columns)  # derivable: left out
     assert len(table) == 20 * table["time_h"].nunique()
     assert {0.0, 40 / 60, 4.0, 24.0, 48.0} <= set(table["time_h"])
     summary = json.loads((out / "summary.json").read_text())

@@ -1,6 +1,8 @@
 """The exported SBML, simulated by libRoadRunner (an independent solver), agrees with the engine
 within 1e-5 relative."""
 
+import html
+
 import libsbml
 import numpy as np
 import pk_cases as pc
@@ -65,4 +67,5 @@ def test_every_model_exports_valid_sbml_with_sources(name):
               if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
     assert not errors, [e.getMessage() for e in errors]
     for p in get_model(name).parameters:
-        assert p.source.split(",")[0] in doc.getModel().getParameter(p.name).getNotesString()
+        notes = html.unescape(doc.getModel().getParameter(p.name).getNotesString())
+        assert p.source.split(",")[0] in notes

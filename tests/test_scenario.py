@@ -60,7 +60,7 @@ def two_models(monkeypatch):
 def test_single_infusion_example():
     scenario = load_scenario(EXAMPLES / "single_infusion.toml")
     assert scenario.name == "Single 0.5 mg/kg infusion in TRD"
-    assert scenario.model == "domino1982"
+    assert scenario.model == "racemic_sr"
     assert scenario.arms == (Arm("Single 0.5 mg/kg infusion in TRD", Regimen((INFUSION,))),)
     assert scenario.population == Population(n=1000, cohort="trd", seed=1)
     assert scenario.seed == 1
@@ -82,10 +82,16 @@ def test_two_arms_example():
 
 
 def test_model_defaults_and_single_dose_at_zero():
-    doc = edited(SINGLE, lambda d: (d.pop("model"), d["doses"][0].pop("at")))
+    doc = edited(SINGLE, lambda d: d["doses"][0].pop("at"))
     scenario = parse_scenario(doc)
-    assert scenario.model == DEFAULT_MODEL
+    assert "model" not in SINGLE and scenario.model == DEFAULT_MODEL
     assert scenario.arms[0].regimen == Regimen((INFUSION,))
+
+
+def test_without_a_model_the_first_model_taking_every_dose_is_chosen(two_models):
+    doc = edited(SINGLE, lambda d: d.update(substance="esketamine") or d["doses"][0].update(
+        route="intranasal") or d["doses"][0].pop("duration"))
+    assert parse_scenario(doc).model == "nasal2024"  # the default takes esketamine IV only
 
 
 def test_every_count_schedule():
@@ -169,10 +175,12 @@ def no_duration():
     (edited(SINGLE, lambda d: d.update(name="")), "name", "at least 1 character"),
     (edited(SINGLE, lambda d: d.update(name="  ")), "name", "at least 1 character"),
     (edited(SINGLE, lambda d: d.update(name=7)), "name", "valid string"),
-    (edited(SINGLE, lambda d: d.update(model="smith2030")), "model", "allowed: domino1982"),
-    (edited(SINGLE, lambda d: d.update(substance="esketamine")), "substance",
+    (edited(SINGLE, lambda d: d.update(model="smith2030")), "model",
+     "allowed: racemic_sr, domino1982"),
+    (edited(SINGLE, lambda d: d.update(substance="esketamine", model="domino1982")), "substance",
      "model 'domino1982' does not take esketamine"),
-    (edited(no_duration(), lambda d: d["doses"][0].update(route="oral")), "doses[0].route",
+    (edited(no_duration(), lambda d: d.update(model="domino1982") or d["doses"][0].update(
+        route="oral")), "doses[0].route",
      "takes racemic only by iv_bolus, iv_infusion"),
     (edited(SINGLE, lambda d: d.pop("substance")), "doses[0].substance", "no substance given"),
     (edited(SINGLE, lambda d: d.pop("doses")), "doses, arms", "give exactly one"),
@@ -359,5 +367,5 @@ def test_scenario_checks_arms_against_output():
         Scenario("s", DEFAULT_MODEL, (), population, Output(1.0, 0.25), 0)
     with pytest.raises(ScenarioError, match=r"^label: must be a non-empty text"):
         Arm(" ", Regimen((INFUSION,)))
-    with pytest.raises(KetasimError, match=r"^model: unknown 'x'; allowed: domino1982 or a"):
+    with pytest.raises(KetasimError, match=r"^model: unknown 'x'; allowed: racemic_sr, domino"):
         Scenario("s", "x", (arm,), population, Output(1.0, 0.25), 0)

@@ -125,3 +125,47 @@ def export_sbml(model: Annotated[str, typer.Argument(help="model name")],
     except (KetasimError, OSError) as exc:
         _fail(exc)
     print(f"wrote {file}")
+
+
+def _cell(value) -> str:
+    """A table cell: 4 significant digits, "-" for a value that is not estimable."""
+    from math import isnan
+
+    if isinstance(value, float):
+        return "-" if isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+@app.command()
+def nca(file: Annotated[Path, typer.Argument(
+            help="CSV with columns ID, TIME (h), CONC (ng/mL) and optional ANALYTE")],
+        out: Annotated[Path | None, typer.Option(help="also write the table to this CSV")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="print JSON, not a table")] = False
+        ) -> None:
+    """Non-compartmental analysis of measured concentrations: one row per ID (x ANALYTE)."""
+    import json
+
+    from rich.text import Text
+
+    from ketasim.nca import nca_table, read_concentrations
+
+    try:
+        table = nca_table(read_concentrations(file))
+        if out is not None and out.resolve() == file.resolve():
+            raise KetasimError("--out: is the input FILE; choose another path")
+        if out is not None:
+            table.to_csv(out, index=False)
+    except (KetasimError, OSError) as exc:
+        _fail(exc)
+    if as_json:
+        rows = table.astype(object).where(table.notna(), None).to_dict("records")
+        print(json.dumps(rows, indent=2, allow_nan=False))
+    else:
+        grid = Table(title=f"NCA: {file.name}", show_lines=False)
+        for col in table.columns:
+            grid.add_column(col, overflow="fold")
+        for row in table.itertuples(index=False):
+            grid.add_row(*(Text(_cell(v)) for v in row))
+        Console(width=200).print(grid)
+    if out is not None:
+        _err.print(f"wrote {out}", highlight=False, soft_wrap=True)

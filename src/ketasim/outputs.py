@@ -24,14 +24,14 @@ MAX_TIMECOURSE_ROWS = 50_000_000
 
 class TimecourseWriter:
     """Appends simulated chunks to a Parquet file: one row per arm x subject x time, columns
-    ``arm, subject, time_h`` and one per output (unit in its name)."""
+    ``arm, subject, time_h`` and one per output (unit in its name), stored as float32."""
 
     def __init__(self, path: Path, labels: list[str], outputs: tuple[str, ...],
                  times: np.ndarray | None = None) -> None:
         self.labels, self.outputs, self.times = labels, outputs, times
         fields = [pa.field("arm", pa.dictionary(pa.int32(), pa.string())),
                   pa.field("subject", pa.int64()), pa.field("time_h", pa.float64())]
-        self.schema = pa.schema(fields + [pa.field(o, pa.float64()) for o in outputs])
+        self.schema = pa.schema(fields + [pa.field(o, pa.float32()) for o in outputs])
         self.writer = pq.ParquetWriter(path, self.schema)
 
     def __call__(self, label: str, chunk: xr.Dataset) -> None:
@@ -42,7 +42,8 @@ class TimecourseWriter:
             pa.array(np.full(n * t, self.labels.index(label), np.int32)), pa.array(self.labels))
         columns = [arm, pa.array(np.repeat(chunk["subject"].to_numpy(), t)),
                    pa.array(np.tile(chunk["time"].to_numpy(), n))]
-        columns += [pa.array(chunk[o].to_numpy().ravel()) for o in self.outputs]
+        columns += [pa.array(chunk[o].to_numpy().ravel().astype(np.float32))
+                    for o in self.outputs]
         self.writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
 
     def close(self) -> None:
@@ -66,8 +67,9 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
                      f"{MAX_TIMECOURSE_ROWS:,}); summaries use the full grid; pass "
                      "--full-timecourse to write every row")
     paths = [out / "timecourse.parquet", out / "summary.json"]
-    writer = TimecourseWriter(paths[0], [a.label for a in scenario.arms], model.output_names,
-                              subset)
+    # uM outputs are ng/mL outputs divided by a molar mass: left out of the file to halve it
+    columns = tuple(o for o in model.output_names if not o.endswith("_um"))
+    writer = TimecourseWriter(paths[0], [a.label for a in scenario.arms], columns, subset)
     try:
         arms = run_scenario(scenario, progress=progress, sink=writer)
     finally:
@@ -78,8 +80,8 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
                      "subjects; summary metrics use every subject")
     paths[1].write_text(json.dumps(summary(scenario, arms, notes), indent=2) + "\n")
     for output in model.output_names:
-        if output.endswith("_plasma_ng_ml"):
-            analyte = output.removesuffix("_plasma_ng_ml")
+        analyte = output.removesuffix("_plasma_ng_ml")
+        if output.endswith("_plasma_ng_ml") and not analyte.startswith(("s_", "r_")):
             paths.append(concentration_figure(arms, output, out / f"{analyte}_plasma.png",
                                               title=f"{scenario.name} ({model.title})"))
     return arms, paths, notes

@@ -165,7 +165,7 @@ class _OutputIn(_Table):
 class _FileIn(_Table):
     name: _Text
     substance: str | None = None
-    model: str = DEFAULT_MODEL
+    model: str | None = None
     doses: _Doses | None = None
     arms: Annotated[list[_ArmIn], Field(min_length=1)] | None = None
     population: _PopulationIn
@@ -257,18 +257,33 @@ def _regimen(doses: list[_DoseIn], path: str, substance: tuple[str | None, str],
     return Regimen(tuple(given))
 
 
+def _default_model(doc: _FileIn) -> str:
+    """The first built-in model that takes every dose of every arm (else the default model,
+    whose check then names what it does not take)."""
+    arms = [(None, doc.doses)] if doc.doses is not None else \
+        [(arm.substance, arm.doses) for arm in doc.arms or ()]
+    wanted = {(dose.substance or arm_substance or doc.substance, dose.route)
+              for arm_substance, doses in arms for dose in doses}
+    for name in MODEL_NAMES:
+        model = get_model(name)
+        if all(route in model.routes_for(substance) for substance, route in wanted):
+            return name
+    return DEFAULT_MODEL
+
+
 def _build(doc: _FileIn) -> Scenario:
     if (doc.doses is None) == (doc.arms is None):
         raise ScenarioError("doses, arms: give exactly one of 'doses' (a single arm) or "
                             "'[[arms]]' (several arms)")
-    get_model(doc.model)  # an unknown name is a one-line error listing the known ones
+    model = doc.model or _default_model(doc)
+    get_model(model)  # an unknown name is a one-line error listing the known ones
     top = (doc.substance, "substance")
     if doc.doses is not None:
-        arms = (Arm(doc.name, _regimen(doc.doses, "", top, doc.model)),)
+        arms = (Arm(doc.name, _regimen(doc.doses, "", top, model)),)
     else:
         arms = tuple(
             Arm(arm.label, _regimen(arm.doses, f"arms[{i}].", top if arm.substance is None
-                                    else (arm.substance, f"arms[{i}].substance"), doc.model))
+                                    else (arm.substance, f"arms[{i}].substance"), model))
             for i, arm in enumerate(doc.arms))
     people = doc.population
     settings = {key: getattr(people, key) for key in ("cohort", "seed")
@@ -281,7 +296,7 @@ def _build(doc: _FileIn) -> Scenario:
         step_h=parse_duration(out.step, "output.step"),
         timepoints_h=tuple(parse_time(t, f"output.timepoints[{k}]")
                            for k, t in enumerate(out.timepoints)))
-    return Scenario(doc.name, doc.model, arms, population, output, population.seed)
+    return Scenario(doc.name, model, arms, population, output, population.seed)
 
 
 def parse_scenario(doc: dict, source: str = "<scenario>") -> Scenario:

@@ -101,7 +101,8 @@ class Deposit:
     ``fraction`` (of the dose, 0-1), ``lag_h`` (h) and ``duration_h`` (h; above 0 the share
     enters at a constant rate over that time, e.g. a zero-order swallowed part) are expressions
     of parameters, covariates, assignments of those alone, and ``dose_mg`` (the dose's
-    amount, mg), evaluated per subject and dose. A dose given as an infusion uses its own duration instead.
+    amount, mg), evaluated per subject and dose. A dose given as an infusion uses its own
+    duration instead.
     """
 
     state: str
