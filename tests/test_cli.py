@@ -30,6 +30,7 @@ at = ["0 h"]
 n = 20
 cohort = "trd"
 seed = 1
+age_y = 40
 
 [output]
 end = "2 d"
@@ -124,6 +125,27 @@ def test_bad_scenarios_exit_2_with_one_line_naming_the_field(tmp_path, case):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and field in lines[0], lines
     assert not (tmp_path / "o").exists()
+
+
+def test_patients_outside_the_models_population_are_simulated_with_a_warning(tmp_path):
+    out = tmp_path / "o"
+    text = SMALL.format(amount="0.5 mg/kg").replace("age_y = 40", "age_y = 90")
+    assert runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out", str(out),
+                               "--quiet"]).exit_code == 0
+    warnings = json.loads((out / "summary.json").read_text())["arms"][0]["warnings"]
+    assert warnings == ["20 of 20 subjects have age_y outside 18-65, the population model "
+                        "racemic_sr was built on; simulated anyway"]
+
+
+@pytest.mark.parametrize("line, field", [("weight_kg = 500", "population.weight_kg"),
+                                         ("age_y = 200", "population.age_y"),
+                                         ("age_y = -1", "population.age_y"),
+                                         ("female = 2", "population.female")])
+def test_impossible_covariates_exit_2(tmp_path, line, field):
+    text = SMALL.format(amount="0.5 mg/kg").replace("age_y = 40", line)
+    result = runner.invoke(app, ["simulate", str(write(tmp_path, text))])
+    assert result.exit_code == 2 and field in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_missing_file_exits_2(tmp_path):

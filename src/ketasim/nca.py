@@ -59,11 +59,12 @@ def auc(conc: np.ndarray, time_h: np.ndarray) -> np.ndarray:
     return _areas(conc, time_h).sum(axis=-1)
 
 
-def _clast(conc, time_h, floor):
-    """Clast (ng/mL) and tlast (h) of the last sample > floor (NaN if none), AUC0-tlast."""
+def _clast(conc, time_h, floor, areas):
+    """Clast (ng/mL) and tlast (h) of the last sample > floor (NaN if none) and AUC0-tlast
+    from the interval ``areas``."""
     above = conc > np.asarray(floor)[..., None]
     i, found = time_h.size - 1 - np.argmax(above[..., ::-1], axis=-1), above.any(axis=-1)
-    areas = np.where(np.arange(time_h.size - 1) < i[..., None], _areas(conc, time_h), 0.0)
+    areas = np.where(np.arange(time_h.size - 1) < i[..., None], areas, 0.0)
     clast = np.take_along_axis(conc, i[..., None], axis=-1)[..., 0]
     return np.where(found, clast, np.nan), np.where(found, time_h[i], np.nan), areas.sum(-1)
 
@@ -73,7 +74,11 @@ def _terminal(conc, time_h, floor):
     points, along the last axis; samples <= floor are left out."""
     k = np.arange(time_h.size)
     use = (k > np.argmax(conc, axis=-1)[..., None]) & (conc > np.asarray(floor)[..., None])
-    clast = _clast(conc, time_h, floor)[0][..., None]
+    cols = np.flatnonzero(use.reshape(-1, k.size).any(axis=0))  # work on the used span only
+    span = slice(cols[0], cols[-1] + 1) if cols.size else slice(0, 1)
+    use, conc, time_h = use[..., span], conc[..., span], time_h[span]
+    last = time_h.size - 1 - np.argmax(use[..., ::-1], axis=-1)[..., None]
+    clast = np.take_along_axis(conc, last, axis=-1)
     x = np.where(use, time_h - time_h[-1], 0.0)  # centred on the end: a flat tail has slope 0
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(use, np.log(np.where(use, conc / clast, 1.0)), 0.0)
@@ -133,7 +138,8 @@ def terminal_phase(conc, time_h) -> TerminalPhase:
 def auc_inf(conc, time_h, lambda_z_per_h) -> tuple[np.ndarray, np.ndarray]:
     """AUC0-inf = AUC0-tlast + Clast/lambda_z (ng*h/mL) and its extrapolated part (%), along
     the last axis; NaN where lambda_z (1/h) is NaN."""
-    clast, _, auc_t = _clast(*_profile(conc, time_h), 0.0)
+    c, t = _profile(conc, time_h)
+    clast, _, auc_t = _clast(c, t, 0.0, _areas(c, t))
     lam = np.asarray(lambda_z_per_h, dtype=float)
     if ((lam <= 0) | (lam == np.inf)).any():
         raise KetasimError("lambda_z_per_h: must be > 0 and finite (or NaN: not estimable)")
@@ -147,12 +153,13 @@ def exposures(data) -> dict[str, dict[str, np.ndarray]]:
     time, found = data["time"].to_numpy(), {}
     for name in data.data_vars:
         if name.endswith(PLASMA):
-            conc = data[name].to_numpy()
+            conc, areas = data[name].to_numpy(), _areas(data[name].to_numpy(), time)
             cmax, tmax = cmax_tmax(conc, time)
             floor = SIM_FLOOR * np.maximum(cmax, 0)
-            lam, (clast, _, auc_t) = _terminal(conc, time, floor)[0], _clast(conc, time, floor)
+            lam, (clast, _, auc_t) = _terminal(conc, time, floor)[0], _clast(conc, time, floor,
+                                                                              areas)
             found[name.removesuffix(PLASMA)] = {
-                "cmax_ng_ml": cmax, "tmax_h": tmax, "auc_ng_h_ml": auc(conc, time),
+                "cmax_ng_ml": cmax, "tmax_h": tmax, "auc_ng_h_ml": areas.sum(axis=-1),
                 "half_life_h": np.log(2) / lam, "auc_inf_ng_h_ml": auc_t + clast / lam}
     return found
 
@@ -238,7 +245,7 @@ def nca_table(frame: pd.DataFrame) -> pd.DataFrame:
     for key, group in data.groupby(keys, sort=False):
         group = group.sort_values("TIME")
         c, t = group["CONC"].to_numpy(), group["TIME"].to_numpy()
-        (cmax, tmax), (clast, tlast, auc_t) = cmax_tmax(c, t), _clast(c, t, 0.0)
+        (cmax, tmax), (clast, tlast, auc_t) = cmax_tmax(c, t), _clast(c, t, 0.0, _areas(c, t))
         tp = terminal_phase(c, t)
         total, pct = auc_inf(c, t, tp.lambda_z_per_h)
         note = tp.reason or (f"AUC0-inf is {pct:.3g}% extrapolated (> {MAX_EXTRAP_PCT:g}%)"

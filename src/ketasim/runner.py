@@ -57,20 +57,28 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
     results = []
     for arm in scenario.arms:
         kept, parts = [], []
+        outside = dict.fromkeys(model.valid, 0)
         for chunk in iter_simulate(model, arm.regimen, scenario.population, times,
                                    progress=progress):
             if sink:
                 sink(arm.label, chunk)
             parts.append(exposures(chunk))
+            for name, (lo, hi) in model.valid.items():
+                values = chunk[name].to_numpy()
+                outside[name] += int(((values < lo) | (values > hi)).sum())
             room = KEEP_SUBJECTS - sum(c.sizes["subject"] for c in kept)
             if room > 0:
                 kept.append(chunk.isel(subject=slice(0, room)))
         exposure = {a: {m: np.concatenate([p[a][m] for p in parts]) for m in parts[0][a]}
                     for a in parts[0]}
         data = kept[0] if len(kept) == 1 else xr.concat(kept, dim="subject")
+        notes = dose_warnings(arm.regimen, data["weight_kg"].to_numpy(), scenario.population.n)
+        notes += tuple(f"{count} of {scenario.population.n} subjects have {name} outside "
+                       f"{model.valid[name][0]:g}-{model.valid[name][1]:g}, the population "
+                       f"model {model.name} was built on; simulated anyway"
+                       for name, count in outside.items() if count)
         results.append(ArmResult(arm.label, arm.regimen, scenario.population.n, data, exposure,
-                                 dose_warnings(arm.regimen, data["weight_kg"].to_numpy(),
-                                               scenario.population.n)))
+                                 notes))
     return results
 
 

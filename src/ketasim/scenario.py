@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from ketasim.errors import KetasimError, ScenarioError
 from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
-from ketasim.population import Population
+from ketasim.population import COVARIATE_RANGES, Population
 from ketasim.regimen import SUBSTANCES, Dose, Regimen, finite_number, renamed, schedule
 from ketasim.units import parse_amount, parse_duration, parse_time, show
 
@@ -150,10 +150,19 @@ class _ArmIn(_Table):
 
 
 class _PopulationIn(_Table):
+    """n, cohort, seed, and any covariate of COVARIATE_RANGES fixed for everyone."""
+
     n: int
     cohort: str | None = None
     seed: int | None = None
     weight_kg: float | None = None
+    age_y: float | None = None
+    female: int | None = None
+    asian: int | None = None
+    japanese: int | None = None
+    cyp3a_inhibitor: int | None = None
+    cyp3a_inducer: int | None = None
+    cyp2b6_inhibitor: int | None = None
 
 
 class _OutputIn(_Table):
@@ -288,7 +297,8 @@ def _build(doc: _FileIn) -> Scenario:
     people = doc.population
     settings = {key: getattr(people, key) for key in ("cohort", "seed")
                 if key in people.model_fields_set}
-    fixed = {} if people.weight_kg is None else {"weight_kg": people.weight_kg}
+    fixed = {key: getattr(people, key) for key in COVARIATE_RANGES
+             if getattr(people, key) is not None}
     population = Population(n=people.n, fixed=fixed, **settings)
     out = doc.output
     output = Output(

@@ -95,6 +95,7 @@ class _ModelIn(_Strict):
     odes: dict[str, str]
     outputs: dict[str, str]
     inputs: list[_Input] = []
+    valid: dict[str, tuple[float, float]] = {}
 
 
 def load_model_file(path: str | Path) -> Model:
@@ -121,6 +122,6 @@ def load_model_file(path: str | Path) -> Model:
             assignments=tuple(spec.assignments.items()), odes=spec.odes, outputs=spec.outputs,
             inputs=tuple(Input(tuple(i.substances), tuple(i.routes),
                                tuple(_build(Deposit, d) for d in i.deposits))
-                         for i in spec.inputs))
+                         for i in spec.inputs), valid=spec.valid)
     except KetasimError as error:
         raise KetasimError(f"{path}: {error}") from None

@@ -131,7 +131,8 @@ class Model:
     ``assignments`` are intermediate quantities, evaluated in order; ``odes`` give d(state)/dt
     per hour; ``outputs`` are algebraic observables whose names carry their unit
     (e.g. ``ketamine_plasma_ng_ml``). ``ports`` are names that a downstream layer reads from an
-    upstream one; :func:`compose` binds them.
+    upstream one; :func:`compose` binds them. ``valid`` gives the covariate ranges of the
+    people the model was built on (simulating others is flagged, not refused).
     """
 
     name: str
@@ -146,6 +147,7 @@ class Model:
     inputs: tuple[Input, ...] = ()
     ports: tuple[str, ...] = ()
     notes: str = ""
+    valid: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     _parsed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -328,4 +330,5 @@ def compose(name: str, *layers: Model, links: Mapping[str, str], title: str = ""
         covariates=covariates, assignments=tuple(assignments),
         odes={k: v for layer in layers for k, v in layer.odes.items()}, outputs=outputs,
         inputs=sum((layer.inputs for layer in layers), ()),
-        notes="\n".join(layer.notes for layer in layers if layer.notes))
+        notes="\n".join(layer.notes for layer in layers if layer.notes),
+        valid={k: v for layer in layers for k, v in layer.valid.items()})

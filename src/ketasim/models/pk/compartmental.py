@@ -16,7 +16,7 @@ def mammillary(name: str, title: str, reference: str, parameters: tuple[Paramete
                compartments: int, inputs: tuple[Input, ...], depot: bool = False,
                assignments: tuple[tuple[str, str], ...] = (),
                covariates: tuple[Covariate, ...] = (WEIGHT,), drug: str = "ketamine",
-               notes: str = "") -> Model:
+               notes: str = "", valid: dict[str, tuple[float, float]] | None = None) -> Model:
     """A ``compartments``-compartment model of ``drug`` with its plasma output in ng/mL."""
     if compartments not in (1, 2, 3):
         raise ValueError("compartments must be 1, 2 or 3")
@@ -37,4 +37,4 @@ def mammillary(name: str, title: str, reference: str, parameters: tuple[Paramete
         name=name, title=title, reference=reference, states=tuple(states),
         parameters=parameters, covariates=covariates, assignments=assignments, odes=odes,
         outputs={f"{drug}_plasma_ng_ml": "central / V1 * 1000"},
-        inputs=inputs, notes=notes)
+        inputs=inputs, notes=notes, valid=valid or {})

@@ -29,4 +29,5 @@ MODEL = mammillary(
     assignments=(("V1", "V1_per_kg * weight_kg"),),
     inputs=(Input(("racemic",), ("iv_bolus", "iv_infusion"), (Deposit("central"),)),),
     notes="Venous plasma after IV dosing; no absorption routes. Its variability is an "
-          "assumption (see V1_per_kg and k10).")
+          "assumption (see V1_per_kg and k10). Adults; the exact ranges of the study were not "
+          "available (assumed 18-65 y).", valid={"age_y": (18.0, 65.0)})

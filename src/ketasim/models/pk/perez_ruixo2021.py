@@ -16,7 +16,7 @@ import numpy as np
 from ketasim.modeling.spec import Covariate, Deposit, Input, Model, Parameter, State
 
 _T3 = "Perez-Ruixo 2021 Table 3 (as transcribed by nlmixr2lib)"
-_RATE = _T3 + "; printed as L/h, a rate constant in 1/h (transcriber's correction)"
+_RATE = _T3 + "; printed as L/h, a rate constant in 1/h (correction by the transcriber)"
 _ABSTRACT = "Perez-Ruixo 2021 abstract"
 
 #: SD of the additive logit-scale random effect on FRn: Table 3 omega(FRn) "70.8 (additive on
@@ -32,15 +32,15 @@ PARAMETERS = (
     Parameter("FRn", 0.54, "1", f"{_T3}; {_ABSTRACT}: 54% of a 28-mg dose is absorbed through "
               "the nasal cavity", description="typical fraction of a 28-mg nasal unit absorbed "
               "through the nasal mucosa (the rest is swallowed)"),
-    Parameter("FRn_odds", 1.0, "1", "by construction: the typical subject's odds factor is 1 "
-              "(Perez-Ruixo 2021 puts FRn's variability on the logit scale)",
+    Parameter("FRn_odds", 1.0, "1", "by construction: 1 for the typical subject (Perez-Ruixo "
+              "2021 puts the variability of FRn on the logit scale)",
               cv=float(np.sqrt(np.expm1(_FRN_LOGIT_SD**2))),
               cv_source=f"{_T3}: omega(FRn) 70.8, additive on the logit scale, read as SD "
               "0.708; this CV gives a log-normal odds factor whose log has SD 0.708",
               description="subject's factor on the odds FRn / (1 - FRn)"),
     Parameter("FRn_dose_effect", 0.62, "1", f"{_T3}: dose effect on FRn; per 28-mg unit "
-              f"after the first (nlmixr2lib vignette); reproduces the {_ABSTRACT}'s absolute "
-              "bioavailability of 54% (56 mg) and 51% (84 mg)",
+              f"after the first (nlmixr2lib vignette); reproduces the absolute bioavailability "
+              f"of 54% (56 mg) and 51% (84 mg) in the {_ABSTRACT}",
               description="factor on FRn for the second and later 28-mg units of one dose"),
     Parameter("FRn_japanese", 1.34, "1", _T3, description="factor on FRn, Japanese subjects"),
     Parameter("ka_n", 2.93, "1/h", _RATE, cv=0.615, cv_source=_T3,
@@ -49,7 +49,8 @@ PARAMETERS = (
               "of a nasal dose"),
     Parameter("ka_sw", 1.45, "1/h", _RATE, cv=1.32, cv_source=_T3,
               description="absorption rate constant of the swallowed part (into the liver)"),
-    Parameter("Dpo", 0.32, "h", _T3 + "; printed as h/L, a duration (transcriber's correction)",
+    Parameter("Dpo", 0.32, "h",
+              _T3 + "; printed as h/L, a duration (correction by the transcriber)",
               description="zero-order duration of an oral solution dose"),
     Parameter("ka_po", 0.97, "1/h", _RATE, cv=1.32, cv_source=_T3,
               description="oral absorption rate constant (into the liver)"),
@@ -63,8 +64,8 @@ PARAMETERS = (
     Parameter("Q2", 37.6, "L/h", _T3, description="intercompartmental clearance, peripheral 2"),
     Parameter("Vp2", 417.0, "L", _T3, description="peripheral volume 2"),
     Parameter("Qh", 151.0, "L/h", _T3, description="hepatic blood flow at 60 y or younger"),
-    Parameter("Qh_eta", 1.0, "1", "by construction: the typical subject's factor is 1 "
-              "(nlmixr2lib applies Qh's variability after the age effect)",
+    Parameter("Qh_eta", 1.0, "1", "by construction: 1 for the typical subject (nlmixr2lib "
+              "applies the variability of Qh after the age effect)",
               cv=0.232, cv_source=_T3, description="subject's factor on the age-adjusted Qh"),
     Parameter("Qh_age", 2.19, "L/h", _T3 + ": age on Qh -2.19 L/h per year above 60 y",
               description="decrease of Qh per year of age above 60"),
@@ -157,4 +158,6 @@ MODEL = Model(
           "Noresketamine parameters are apparent (/F); the model reproduces the paper's "
           "Table 4 esketamine exposures and noresketamine Cmax but gives a 1.4-1.6-fold higher "
           "noresketamine AUC0-24 (docs/models/perez_ruixo2021.md). kmet has no variability "
-          "(blank in Table 3). Residual error is not modelled.")
+          "(blank in Table 3). Residual error is not modelled.",
+    # Perez-Ruixo 2021 abstract: age 18-86 y, weight 39-170 kg
+    valid={"age_y": (18.0, 86.0), "weight_kg": (39.0, 170.0)})

@@ -160,7 +160,8 @@ def _build() -> Model:
         assignments=ASSIGNMENTS, odes=odes, outputs=outputs, inputs=inputs,
         notes="Single enantiomers (esketamine, arketamine) are taken IV only. "
               "Hydroxynorketamine and dehydronorketamine are not modelled: no human "
-              "disposition parameters were found (docs/models/racemic_sr.md).")
+              "disposition parameters were found (docs/models/racemic_sr.md).",
+        valid={"age_y": (18.0, 65.0)})
 
 
 MODEL = _build()

@@ -1,0 +1,63 @@
+"""Published compartmental models of racemic ketamine, IV, as their authors gave them.
+
+Rate constants per minute and clearances per hour convert to the model's units when the
+declaration is read. None of these papers' variability was available: subjects differ only by
+their covariates (the Domino model is the exception, with an assumed variability).
+"""
+
+from ketasim.modeling.spec import Deposit, Input, Parameter
+from ketasim.models.pk.compartmental import mammillary
+
+IV = (Input(("racemic",), ("iv_bolus", "iv_infusion"), (Deposit("central"),)),)
+_OPENTIVA = "as coded in opentiva (opentiva/ketamine.py)"
+_ADULTS = {"age_y": (18.0, 65.0)}
+_ADULT_NOTE = "Adults; the exact ranges of the study were not available (assumed 18-65 y)."
+
+
+def _allometric(v1: str, v2: str, cl: str, q: str) -> tuple[tuple[str, str], ...]:
+    """Micro-constants from volumes (linear in weight) and clearances (weight^0.75), 70 kg."""
+    return (("size", "weight_kg / 70"), ("V1", f"{v1} * size"), ("V2", f"{v2} * size"),
+            ("k10", f"{cl} * size ** 0.75 / V1"), ("k12", f"{q} * size ** 0.75 / V1"),
+            ("k21", f"{q} * size ** 0.75 / V2"))
+
+
+_CL = f"Clements & Nimmo 1981, Br J Anaesth 53:27 (PMID 7459184), 250 ug/kg bolus, {_OPENTIVA}"
+CLEMENTS = mammillary(
+    "clements1981", "Clements 1981 two-compartment racemic ketamine (IV)", _CL,
+    (Parameter("V1_per_kg", 1.7522, "L/kg", _CL), Parameter("k10", 0.0109, "1/min", _CL),
+     Parameter("k12", 0.0186, "1/min", _CL), Parameter("k21", 0.0137, "1/min", _CL)),
+    compartments=2, assignments=(("V1", "V1_per_kg * weight_kg"),), inputs=IV,
+    notes=_ADULT_NOTE, valid=_ADULTS)
+
+_HERD = ("Herd 2007, Paediatr Anaesth, DOI 10.1111/j.1460-9592.2006.02145.x (PMID 17564643), "
+         f"children 1-14 y, 10.8-74.8 kg, {_OPENTIVA}")
+HERD = mammillary(
+    "herd2007", "Herd 2007 two-compartment racemic ketamine in children (IV)", _HERD,
+    (Parameter("V1_70", 38.7, "L", _HERD), Parameter("V2_70", 102.0, "L", _HERD),
+     Parameter("CL_70", 90.0, "L/h", _HERD), Parameter("Q_70", 215.0, "L/h", _HERD)),
+    compartments=2, assignments=_allometric("V1_70", "V2_70", "CL_70", "Q_70"), inputs=IV,
+    notes="Allometric: volumes with weight, clearances with weight^0.75.",
+    valid={"age_y": (1.0, 14.0), "weight_kg": (10.8, 74.8)})
+
+_HORNIK = ("Hornik 2018, J Clin Pharmacol, DOI 10.1002/jcph.1116 (PMID 29677389), children "
+           f"1-18 y, 2-176 kg, {_OPENTIVA}")
+HORNIK = mammillary(
+    "hornik2018", "Hornik 2018 two-compartment racemic ketamine in children (IV)", _HORNIK,
+    (Parameter("V1_70", 32.8, "L", _HORNIK), Parameter("V2_70", 152.0, "L", _HORNIK),
+     Parameter("CL_70", 38.9, "L/h", _HORNIK), Parameter("Q_70", 54.9, "L/h", _HORNIK)),
+    compartments=2, assignments=_allometric("V1_70", "V2_70", "CL_70", "Q_70"), inputs=IV,
+    notes="Allometric: volumes with weight, clearances with weight^0.75.",
+    valid={"age_y": (1.0, 18.0), "weight_kg": (2.0, 176.0)})
+
+_KAMP = ("Kamp 2020, Anesthesiology 133:1192, meta-analysis of 18 studies: weighted mean "
+         "clearance 79 L/h (95% CI 69-90) and volume of distribution 252 L (200-304) per 70 kg")
+KAMP = mammillary(
+    "kamp2020", "Kamp 2020 meta-analytic clearance and volume, one compartment (IV)", _KAMP,
+    (Parameter("CL_70", 79.0, "L/h", _KAMP), Parameter("V_70", 252.0, "L", _KAMP)),
+    compartments=1,
+    assignments=(("size", "weight_kg / 70"), ("V1", "V_70 * size"),
+                 ("k10", "CL_70 * size ** 0.75 / V1")),
+    inputs=IV,
+    notes="One compartment ignores distribution: early concentrations after a bolus or short "
+          "infusion are underestimated. Weight scaling (volume linear, clearance ^0.75) is an "
+          "assumption: the meta-regression found no covariate effect.", valid=_ADULTS)
