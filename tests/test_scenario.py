@@ -176,7 +176,7 @@ def no_duration():
     (edited(SINGLE, lambda d: d.update(name="  ")), "name", "at least 1 character"),
     (edited(SINGLE, lambda d: d.update(name=7)), "name", "valid string"),
     (edited(SINGLE, lambda d: d.update(model="smith2030")), "model",
-     "allowed: racemic_sr, domino1982"),
+     "allowed: racemic_sr, perez_ruixo2021, domino1982"),
     (edited(SINGLE, lambda d: d.update(substance="esketamine", model="domino1982")), "substance",
      "model 'domino1982' does not take esketamine"),
     (edited(no_duration(), lambda d: d.update(model="domino1982") or d["doses"][0].update(
@@ -367,5 +367,5 @@ def test_scenario_checks_arms_against_output():
         Scenario("s", DEFAULT_MODEL, (), population, Output(1.0, 0.25), 0)
     with pytest.raises(ScenarioError, match=r"^label: must be a non-empty text"):
         Arm(" ", Regimen((INFUSION,)))
-    with pytest.raises(KetasimError, match=r"^model: unknown 'x'; allowed: racemic_sr, domino"):
+    with pytest.raises(KetasimError, match=r"^model: unknown 'x'; allowed: racemic_sr, perez_ruixo2021"):
         Scenario("s", "x", (arm,), population, Output(1.0, 0.25), 0)

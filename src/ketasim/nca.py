@@ -11,8 +11,6 @@ Methods: Gabrielsson & Weiner, Pharmacokinetic and Pharmacodynamic Data Analysis
 * AUC0-inf = AUC0-tlast + Clast / lambda_z, Clast being the last positive concentration.
 """
 
-from __future__ import annotations
-
 import csv
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +48,7 @@ def _areas(conc: np.ndarray, time_h: np.ndarray) -> np.ndarray:
     dt = np.diff(time_h)
     falling = (c2 < c1) & (c2 > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_part = (c1 - c2) / np.log(c1 / c2) * dt
+        log_part = (c1 - c2) / np.log1p((c1 - c2) / c2) * dt  # log1p: accurate as c2 -> c1
     return np.where(falling, log_part, (c1 + c2) / 2 * dt)
 
 
@@ -60,8 +58,7 @@ def auc(conc: np.ndarray, time_h: np.ndarray) -> np.ndarray:
 
 
 def _clast(conc, time_h, floor, areas):
-    """Clast (ng/mL) and tlast (h) of the last sample > floor (NaN if none) and AUC0-tlast
-    from the interval ``areas``."""
+    """Clast (ng/mL), tlast (h) of the last sample > floor (NaN if none); AUC0-tlast of areas."""
     above = conc > np.asarray(floor)[..., None]
     i, found = time_h.size - 1 - np.argmax(above[..., ::-1], axis=-1), above.any(axis=-1)
     areas = np.where(np.arange(time_h.size - 1) < i[..., None], areas, 0.0)
@@ -105,10 +102,8 @@ def _profile(conc, time_h) -> tuple[np.ndarray, np.ndarray]:
     c, t = np.asarray(conc, dtype=float), np.asarray(time_h, dtype=float)
     if t.ndim != 1 or t.size < 2 or not np.isfinite(t).all() or (np.diff(t) <= 0).any():
         raise KetasimError("time_h: need >= 2 finite, strictly increasing times in h")
-    if c.ndim < 1 or c.shape[-1] != t.size:
-        raise KetasimError(f"conc: last axis must hold one value per time ({t.size})")
-    if not np.isfinite(c).all() or (c < 0).any():
-        raise KetasimError("conc: every concentration must be finite and >= 0 ng/mL")
+    if c.ndim < 1 or c.shape[-1] != t.size or not np.isfinite(c).all() or (c < 0).any():
+        raise KetasimError(f"conc: need a finite value >= 0 ng/mL per time ({t.size} times)")
     return c, t
 
 
@@ -153,8 +148,8 @@ def exposures(data) -> dict[str, dict[str, np.ndarray]]:
     time, found = data["time"].to_numpy(), {}
     for name in data.data_vars:
         if name.endswith(PLASMA):
-            conc, areas = data[name].to_numpy(), _areas(data[name].to_numpy(), time)
-            cmax, tmax = cmax_tmax(conc, time)
+            conc = data[name].to_numpy()
+            (cmax, tmax), areas = cmax_tmax(conc, time), _areas(conc, time)
             floor = SIM_FLOOR * np.maximum(cmax, 0)
             lam, (clast, _, auc_t) = _terminal(conc, time, floor)[0], _clast(conc, time, floor,
                                                                               areas)
@@ -189,8 +184,7 @@ def _checked(frame, source: str, rows=None) -> pd.DataFrame:
         data[col] = text = data[col].astype(str).str.strip().where(data[col].notna(), "")
         if (r := _row(text.eq(""))) is not None:
             raise KetasimError(f"{source}: row {r}: {col} is blank" + (
-                "; blank (e.g. below-quantitation) concentrations are not supported: enter 0 "
-                "or remove the row" if col == "CONC" else ""))
+                "; blank (BLQ) is not supported: enter 0 or drop the row" if col == "CONC" else ""))
         if col in ("TIME", "CONC"):
             data[col] = value = pd.to_numeric(text, errors="coerce").astype(float)
             if (r := _row(~np.isfinite(value))) is not None:
@@ -250,7 +244,6 @@ def nca_table(frame: pd.DataFrame) -> pd.DataFrame:
         total, pct = auc_inf(c, t, tp.lambda_z_per_h)
         note = tp.reason or (f"AUC0-inf is {pct:.3g}% extrapolated (> {MAX_EXTRAP_PCT:g}%)"
                              if pct > MAX_EXTRAP_PCT else "")
-        rows.append((*key, float(cmax), float(tmax), float(tlast), float(clast), float(auc_t),
-                     tp.lambda_z_per_h, tp.half_life_h, float(total), float(pct), tp.r2_adj,
-                     tp.n_points, note))
+        rows.append((*key, *map(float, (cmax, tmax, tlast, clast, auc_t)), tp.lambda_z_per_h,
+                     tp.half_life_h, float(total), float(pct), tp.r2_adj, tp.n_points, note))
     return pd.DataFrame(rows, columns=[*keys, *COLUMNS])

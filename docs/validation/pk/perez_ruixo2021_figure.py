@@ -9,14 +9,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from ketasim.engine import simulate  # noqa: E402
-from ketasim.models.pk.perez_ruixo2021 import MODEL  # noqa: E402
-from ketasim.nca import auc, cmax_tmax  # noqa: E402
-from ketasim.population import Population  # noqa: E402
-from ketasim.regimen import Dose, Regimen  # noqa: E402
+from ketasim.engine import simulate
+from ketasim.models.pk.perez_ruixo2021 import MODEL
+from ketasim.nca import auc, cmax_tmax
+from ketasim.population import Population
+from ketasim.regimen import Dose, Regimen
 
 OUT = Path(__file__).with_name("perez_ruixo2021_intranasal.png")
 TIMES = np.linspace(0.0, 24.0, 24 * 12 + 1)  # 5-min grid
@@ -48,7 +48,8 @@ def main() -> None:
             cmax, tmax = cmax_tmax(c, TIMES)
             published_cmax, published_auc = TABLE4[mg][2 * row], TABLE4[mg][2 * row + 1]
             ax.plot([tmax], [published_cmax], marker="o", ms=9, mfc="none", mec="tab:red",
-                    mew=2, ls="none", label="Table 4 Cmax, 18-60 y Caucasian\n(drawn at the model's Tmax)")
+                    mew=2, ls="none",
+                    label="Table 4 Cmax, 18-60 y Caucasian\n(drawn at the model's Tmax)")
             ax.text(0.97, 0.95, f"Cmax {cmax:.1f} vs {published_cmax:.1f} ng/mL\n"
                     f"AUC0-24 {auc(c, TIMES):.0f} vs {published_auc:.0f} ng·h/mL\n"
                     "(typical vs Table 4)", transform=ax.transAxes, ha="right", va="top",

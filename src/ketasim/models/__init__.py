@@ -3,14 +3,14 @@
 from ketasim.errors import KetasimError
 from ketasim.modeling.files import load_model_file
 from ketasim.modeling.spec import Model
-from ketasim.models.pk import domino1982, published, racemic_sr
+from ketasim.models.pk import domino1982, perez_ruixo2021, published, racemic_sr
 from ketasim.models.pk.analytes import finish
 
 #: Built-in models, in order of preference: a scenario without a model takes the first one
 #: that accepts all its doses.
 _MODELS: dict[str, Model] = {m.name: finish(m) for m in (
-    racemic_sr.MODEL, domino1982.MODEL, published.CLEMENTS, published.KAMP, published.HERD,
-    published.HORNIK)}
+    racemic_sr.MODEL, perez_ruixo2021.MODEL, domino1982.MODEL, published.CLEMENTS,
+    published.KAMP, published.HERD, published.HORNIK)}
 
 MODEL_NAMES: tuple[str, ...] = tuple(_MODELS)
 #: The default model for racemic ketamine (docs/models/racemic_sr.md says why).

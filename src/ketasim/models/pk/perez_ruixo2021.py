@@ -159,5 +159,5 @@ MODEL = Model(
           "Table 4 esketamine exposures and noresketamine Cmax but gives a 1.4-1.6-fold higher "
           "noresketamine AUC0-24 (docs/models/perez_ruixo2021.md). kmet has no variability "
           "(blank in Table 3). Residual error is not modelled.",
-    # Perez-Ruixo 2021 abstract: age 18-86 y, weight 39-170 kg
+    # ranges of the data: Perez-Ruixo 2021 Table 2 (as transcribed by nlmixr2lib)
     valid={"age_y": (18.0, 86.0), "weight_kg": (39.0, 170.0)})
