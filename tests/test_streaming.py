@@ -62,3 +62,11 @@ def test_large_run_writes_timepoints_only_and_keeps_exact_summaries(tmp_path, mo
     at_24 = full["ketamine_plasma_ng_ml"].sel(time=24.0).to_numpy()
     written = table[table["time_h"] == 24.0]["ketamine_plasma_ng_ml"]
     assert np.array_equal(written, at_24.astype(np.float32))  # stored as float32
+
+
+def test_a_metric_no_subject_has_is_left_out_of_the_summary(tmp_path):
+    """Output ending with the infusion: no terminal phase, so no half-life (never NaN)."""
+    doc = {**DOC, "output": {"end": "40 min", "step": "10 min"}}
+    _, paths, _ = outputs.run_and_write(parse_scenario(doc), tmp_path)
+    ketamine = json.loads(paths[1].read_text())["arms"][0]["pk"]["ketamine"]
+    assert "half_life_h" not in ketamine and "cmax_ng_ml" in ketamine

@@ -153,9 +153,15 @@ def exposures(data) -> dict[str, dict[str, np.ndarray]]:
             floor = SIM_FLOOR * np.maximum(cmax, 0)
             lam, (clast, _, auc_t) = _terminal(conc, time, floor)[0], _clast(conc, time, floor,
                                                                               areas)
+            auc_window, auc_inf = areas.sum(axis=-1), auc_t + clast / lam
+            cumulative = name.replace(PLASMA, "_plasma_auc_ng_h_ml")
+            if cumulative in data:  # integrated with the states: exact on any output grid
+                cum = data[cumulative].to_numpy()
+                auc_window = cum[..., -1] - cum[..., 0]
+                auc_inf = auc_window + np.maximum(conc[..., -1], 0) / lam
             found[name.removesuffix(PLASMA)] = {
-                "cmax_ng_ml": cmax, "tmax_h": tmax, "auc_ng_h_ml": areas.sum(axis=-1),
-                "half_life_h": np.log(2) / lam, "auc_inf_ng_h_ml": auc_t + clast / lam}
+                "cmax_ng_ml": cmax, "tmax_h": tmax, "auc_ng_h_ml": auc_window,
+                "half_life_h": np.log(2) / lam, "auc_inf_ng_h_ml": auc_inf}
     return found
 
 

@@ -78,7 +78,8 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
     if kept < scenario.population.n:
         notes.append(f"figure bands come from the first {kept:,} of {scenario.population.n:,} "
                      "subjects; summary metrics use every subject")
-    paths[1].write_text(json.dumps(summary(scenario, arms, notes), indent=2) + "\n")
+    paths[1].write_text(json.dumps(summary(scenario, arms, notes), indent=2, allow_nan=False)
+                        + "\n")
     for output in model.output_names:
         analyte = output.removesuffix("_plasma_ng_ml")
         if output.endswith("_plasma_ng_ml") and not analyte.startswith(("s_", "r_")):

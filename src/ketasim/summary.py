@@ -13,15 +13,25 @@ from ketasim.runner import ArmResult
 from ketasim.scenario import Scenario
 
 
-def _spread(values: np.ndarray) -> dict[str, float]:
-    p5, median, p95 = np.percentile(values, [5, 50, 95])
-    return {"median": float(median), "p5": float(p5), "p95": float(p95)}
+def _spread(values: np.ndarray) -> dict[str, float] | None:
+    """Median and 5th-95th percentiles over the subjects with a value; with ``n`` when some
+    have none (e.g. a half-life needs 3 samples after Cmax); None when no subject has one."""
+    known = values[np.isfinite(values)]
+    if known.size == 0:
+        return None
+    p5, median, p95 = np.percentile(known, [5, 50, 95])
+    spread = {"median": float(median), "p5": float(p5), "p95": float(p95)}
+    return spread if known.size == values.size else spread | {"n": int(known.size)}
 
 
 def pk_block(arm: ArmResult) -> dict[str, dict[str, dict[str, float]]]:
-    """Median and 5th-95th percentiles over subjects of each analyte's exposure metrics."""
-    return {analyte: {metric: _spread(values) for metric, values in metrics.items()}
-            for analyte, metrics in arm.exposure.items()}
+    """Median and 5th-95th percentiles over subjects of each analyte's exposure metrics; a
+    metric no subject has (e.g. a half-life when the output ends too early) is left out."""
+    block = {}
+    for analyte, metrics in arm.exposure.items():
+        spreads = {metric: _spread(values) for metric, values in metrics.items()}
+        block[analyte] = {metric: s for metric, s in spreads.items() if s is not None}
+    return block
 
 
 def summary(scenario: Scenario, arms: list[ArmResult], notes: list[str] = ()) -> dict:

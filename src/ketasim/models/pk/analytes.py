@@ -8,7 +8,9 @@ A PK layer outputs plasma concentrations ``<analyte>_plasma_ng_ml``, enantiomers
 - ``<x>_plasma_um`` for every plasma output (uM = ng/mL / molar mass);
 - ``<x>_brain_ng_ml`` and ``<x>_brain_um``: the effect-site concentration (plasma-equivalent
   units; Sheiner et al. 1979), which the receptor layer reads. Effect sites equilibrate with
-  plasma at rate ke0.
+  plasma at rate ke0;
+- ``<x>_plasma_auc_ng_h_ml``: the area under the plasma curve since t = 0, integrated with the
+  states (exact to the solver's tolerance, whatever the output grid).
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ def finish(pk: Model) -> Model:
     for a in species:
         brain = outputs[f"{a}_brain_ng_ml"]
         outputs[f"{a}_brain_um"] = f"({brain}) / {MOLAR_MASS_G_PER_MOL[_base(a)]}"
+    for a in tracked:
+        outputs[f"{a}_plasma_auc_ng_h_ml"] = f"{a}_auc"
+    for b, parts in totals.items():
+        outputs[f"{b}_plasma_auc_ng_h_ml"] = " + ".join(f"{a}_auc" for a in parts)
     parameters = tuple(
         Parameter(f"t12_ke0_{b}", 6.1, "min", _KE0_SOURCE if b == "ketamine" else _KE0_ASSUMED,
                   description=f"blood-effect-site equilibration half-life of {b}")
@@ -69,9 +75,12 @@ def finish(pk: Model) -> Model:
         name=f"{pk.name}_sites", title="effect sites",
         reference="Sheiner LB et al. Clin Pharmacol Ther 1979;25:358-371 (effect compartment)",
         states=tuple(State(f"{a}_ce", "ng/mL", description=f"{a} at the effect site")
-                     for a in tracked),
+                     for a in tracked) + tuple(
+            State(f"{a}_auc", "ng*h/mL", description=f"{a} plasma AUC since t = 0")
+            for a in tracked),
         parameters=parameters,
-        odes={f"{a}_ce": f"log(2) / t12_ke0_{_base(a)} * ({a}_cp - {a}_ce)" for a in tracked},
+        odes={f"{a}_ce": f"log(2) / t12_ke0_{_base(a)} * ({a}_cp - {a}_ce)" for a in tracked}
+        | {f"{a}_auc": f"{a}_cp" for a in tracked},
         outputs=outputs, ports=ports)
     links = {f"{a}_cp": f"{a}_plasma_ng_ml" for a in tracked}
     return compose(pk.name, pk, sites, links=links, title=pk.title)
