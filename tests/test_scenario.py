@@ -367,5 +367,5 @@ def test_scenario_checks_arms_against_output():
         Scenario("s", DEFAULT_MODEL, (), population, Output(1.0, 0.25), 0)
     with pytest.raises(ScenarioError, match=r"^label: must be a non-empty text"):
         Arm(" ", Regimen((INFUSION,)))
-    with pytest.raises(KetasimError, match=r"^model: unknown 'x'; allowed: racemic_sr, perez_ruixo2021"):
+    with pytest.raises(KetasimError, match=r"^model: unknown 'x'; allowed: racemic_sr, perez"):
         Scenario("s", "x", (arm,), population, Output(1.0, 0.25), 0)
