@@ -185,3 +185,25 @@ def test_auc_is_exact_on_a_coarse_output_grid():
     dose = 0.5 * res["weight_kg"].to_numpy()
     np.testing.assert_allclose(exposures(res)["ketamine"]["auc_ng_h_ml"] * cl / 1000, dose,
                                rtol=1e-6)
+
+
+def test_simulated_observations_carry_the_published_residual_error():
+    """Perez-Ruixo 2021: esketamine 27.6% and noresketamine 42.2% on the log scale: the SD of
+    log(observed / predicted) matches within 3% over 40,000 draws; the same seed repeats."""
+    from ketasim.errors import KetasimError
+    from ketasim.observations import observe
+
+    m = get_model("perez_ruixo2021")
+    res = simulate(m, Regimen((Dose("esketamine", "intranasal", 56.0),)), Population(200),
+                   np.linspace(0.25, 24, 200))
+    obs = observe(res, m, seed=3)
+    for output, sd in (("s_ketamine_plasma_ng_ml", 0.276), ("s_norketamine_plasma_ng_ml",
+                                                           0.422)):
+        ratio = np.log(obs[f"{output}_obs"] / res[output]).to_numpy()
+        assert ratio.std() == pytest.approx(sd, rel=0.03)
+        assert abs(ratio.mean()) < 0.01
+    again = observe(res.isel(subject=slice(100, 200)), m, seed=3)
+    np.testing.assert_array_equal(again["s_ketamine_plasma_ng_ml_obs"],
+                                  obs["s_ketamine_plasma_ng_ml_obs"][100:])
+    with pytest.raises(KetasimError, match="no published residual error"):
+        observe(res, get_model("racemic_sr"), seed=1)

@@ -13,8 +13,19 @@ except PackageNotFoundError:  # running from a source tree without installation
 from ketasim.engine import iter_simulate, simulate
 from ketasim.errors import KetasimError, ScenarioError
 from ketasim.modeling.sbml import to_sbml
-from ketasim.modeling.spec import Covariate, Deposit, Input, Model, Parameter, State, compose
+from ketasim.modeling.spec import (
+    Covariate,
+    Deposit,
+    Input,
+    Model,
+    Parameter,
+    ResidualError,
+    State,
+    compose,
+)
 from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
+from ketasim.nca import nca_table, read_concentrations
+from ketasim.observations import observe
 from ketasim.population import Population
 from ketasim.regimen import (
     Dose,
@@ -29,8 +40,8 @@ from ketasim.scenario import load_scenario, parse_scenario
 
 __all__ = [
     "DEFAULT_MODEL", "MODEL_NAMES", "Covariate", "Deposit", "Dose", "Input", "KetasimError",
-    "Model", "Parameter", "Population", "Regimen", "ScenarioError", "State", "__version__",
-    "compose", "get_model", "iter_simulate", "load_scenario", "parse_scenario",
-    "read_event_table", "run_scenario", "schedule", "simulate", "to_event_table", "to_sbml",
-    "write_event_table",
+    "Model", "Parameter", "Population", "Regimen", "ResidualError", "ScenarioError", "State",
+    "__version__", "compose", "get_model", "iter_simulate", "load_scenario", "nca_table",
+    "observe", "parse_scenario", "read_concentrations", "read_event_table", "run_scenario",
+    "schedule", "simulate", "to_event_table", "to_sbml", "write_event_table",
 ]

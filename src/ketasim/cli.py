@@ -77,28 +77,23 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
 @app.command()
 def params(model: Annotated[str | None, typer.Argument(help="model name")] = None,
            markdown: Annotated[bool, typer.Option("--markdown",
-                                                  help="print a Markdown table")] = False
+                                                  help="print the model's Markdown page")] = False
            ) -> None:
     """Print every parameter of MODEL (default model if omitted): value, unit and source."""
+    from ketasim.modeling.docs import model_page, parameter_rows
     from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
 
     try:
         m = get_model(model or DEFAULT_MODEL)
     except KetasimError as exc:
         _fail(exc)
-    header = ("parameter", "value", "unit", "IIV (CV)", "source")
-    rows = [(p.name, f"{p.value:g}", p.unit,
-             "-" if p.cv is None else f"{p.cv:.0%}: {p.cv_source}", p.source)
-            for p in m.parameters]
     if markdown:
-        print(f"### {m.name}: {m.title}\n")
-        for row in (header, ("---",) * len(header), *rows):
-            print("| " + " | ".join(cell.replace("|", "/") for cell in row) + " |")
+        print(model_page(m), end="")
         return
     table = Table(title=f"{m.name}: {m.title}", show_lines=False)
-    for col in header:
+    for col in ("parameter", "value", "unit", "IIV (CV)", "source"):
         table.add_column(col, overflow="fold")
-    for row in rows:
+    for row in parameter_rows(m):
         table.add_row(*row)
     console = Console(width=160)
     console.print(table)

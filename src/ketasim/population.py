@@ -134,8 +134,10 @@ class Population:
         """Draw the subjects for ``model``: covariates, random effects, parameter matrix."""
         rng = np.random.default_rng(self.seed)
         covariates = self.draw_covariates(rng)
-        omega = np.array([p.omega for p in model.parameters])
-        eta = rng.standard_normal((self.n, len(omega))) * omega
+        cov = model.eta_covariance()
+        root = np.linalg.cholesky(cov + 1e-300 * np.eye(len(cov))) if model.correlations else \
+            np.diag(np.sqrt(np.diag(cov)))
+        eta = rng.standard_normal((self.n, len(cov))) @ root.T
         typical = np.array([p.model_value[0] for p in model.parameters])
         missing = set(model.covariate_names) - set(covariates)
         if missing:

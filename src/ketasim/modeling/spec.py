@@ -112,6 +112,25 @@ class Deposit:
 
 
 @dataclass(frozen=True)
+class ResidualError:
+    """Measurement error of an output, for simulated observations.
+
+    ``kind`` "exponential": y = c * exp(sd * e) (additive on the log scale, as in
+    log-transform-both-sides fits); "proportional": y = c * (1 + sd * e); e standard normal.
+    """
+
+    output: str
+    kind: str
+    sd: float
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("exponential", "proportional") or not 0 < self.sd < 5:
+            raise KetasimError(f"residual error of {self.output}: kind must be exponential or "
+                               f"proportional and 0 < sd < 5, got {self.kind!r}, {self.sd}")
+
+
+@dataclass(frozen=True)
 class Input:
     """Where a dose of ``substances`` by ``routes`` goes: one or more deposits."""
 
@@ -148,6 +167,8 @@ class Model:
     ports: tuple[str, ...] = ()
     notes: str = ""
     valid: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    errors: tuple[ResidualError, ...] = ()
+    correlations: Mapping[tuple[str, str], float] = field(default_factory=dict)
     _parsed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -185,6 +206,16 @@ class Model:
     def routes_for(self, substance: str) -> tuple[str, ...]:
         """Routes by which this model accepts ``substance`` (empty if it does not)."""
         return tuple(r for i in self.inputs if substance in i.substances for r in i.routes)
+
+    def eta_covariance(self) -> np.ndarray:
+        """Covariance of the log-normal random effects, one row per parameter (0 for those
+        without variability); correlations between random effects as declared."""
+        omega = np.array([p.omega for p in self.parameters])
+        corr = np.eye(len(omega))
+        index = {n: i for i, n in enumerate(self.parameter_names)}
+        for (a, b), r in self.correlations.items():
+            corr[index[a], index[b]] = corr[index[b], index[a]] = r
+        return corr * np.outer(omega, omega)
 
     @property
     def constant_assignments(self) -> tuple[str, ...]:
@@ -266,6 +297,14 @@ class Model:
             self._parse(f"ode:{s}", text, known)
         for o, text in self.outputs.items():
             self._parse(f"output:{o}", text, known)
+        for (a, b), r in self.correlations.items():
+            cvs = {p.name: p.cv for p in self.parameters}
+            if not (cvs.get(a) and cvs.get(b) and a != b and -1 < r < 1):
+                raise KetasimError(f"{where}: correlation {a}-{b}: both must be parameters with "
+                                   f"variability and -1 < r < 1, got {r}")
+        for e in self.errors:
+            if e.output not in self.outputs:
+                raise KetasimError(f"{where}: residual error for unknown output {e.output!r}")
         for k, dep in enumerate(self.deposits):
             if dep.state not in self.state_names:
                 raise KetasimError(f"{where}: a deposit targets unknown state {dep.state!r}")
@@ -331,4 +370,6 @@ def compose(name: str, *layers: Model, links: Mapping[str, str], title: str = ""
         odes={k: v for layer in layers for k, v in layer.odes.items()}, outputs=outputs,
         inputs=sum((layer.inputs for layer in layers), ()),
         notes="\n".join(layer.notes for layer in layers if layer.notes),
-        valid={k: v for layer in layers for k, v in layer.valid.items()})
+        valid={k: v for layer in layers for k, v in layer.valid.items()},
+        correlations={k: v for layer in layers for k, v in layer.correlations.items()},
+        errors=sum((layer.errors for layer in layers), ()))

@@ -13,7 +13,15 @@ Amounts in mg, volumes in L, time in h.
 
 import numpy as np
 
-from ketasim.modeling.spec import Covariate, Deposit, Input, Model, Parameter, State
+from ketasim.modeling.spec import (
+    Covariate,
+    Deposit,
+    Input,
+    Model,
+    Parameter,
+    ResidualError,
+    State,
+)
 
 _T3 = "Perez-Ruixo 2021 Table 3 (as transcribed by nlmixr2lib)"
 _RATE = _T3 + "; printed as L/h, a rate constant in 1/h (correction by the transcriber)"
@@ -158,6 +166,11 @@ MODEL = Model(
           "Noresketamine parameters are apparent (/F); the model reproduces the paper's "
           "Table 4 esketamine exposures and noresketamine Cmax but gives a 1.4-1.6-fold higher "
           "noresketamine AUC0-24 (docs/models/perez_ruixo2021.md). kmet has no variability "
-          "(blank in Table 3). Residual error is not modelled.",
+          "(blank in Table 3). Residual error: the Phase I/II values (Phase III values exist, "
+          "not transcribed).",
     # ranges of the data: Perez-Ruixo 2021 Table 2 (as transcribed by nlmixr2lib)
-    valid={"age_y": (18.0, 86.0), "weight_kg": (39.0, 170.0)})
+    valid={"age_y": (18.0, 86.0), "weight_kg": (39.0, 170.0)},
+    errors=(ResidualError("s_ketamine_plasma_ng_ml", "exponential", 0.276,
+                          _T3 + ": esketamine residual error 27.6% (Phase I/II), LTBS"),
+            ResidualError("s_norketamine_plasma_ng_ml", "exponential", 0.422,
+                          _T3 + ": noresketamine residual error 42.2% (Phase I/II), LTBS")))
