@@ -69,3 +69,20 @@ def test_every_model_exports_valid_sbml_with_sources(name):
     for p in get_model(name).parameters:
         notes = html.unescape(doc.getModel().getParameter(p.name).getNotesString())
         assert p.source.split(",")[0] in notes
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_model_agrees_with_roadrunner(name):
+    """Each built-in model, one subject with its variability, a dose by each of its routes."""
+    model = get_model(name)
+    substance = next(s for s in ("racemic", "esketamine") if model.routes_for(s))
+    doses = tuple(Dose(substance, route, 20.0, time_h=2.0 * k,
+                       duration_h=0.5 if route == "iv_infusion" else None)
+                  for k, route in enumerate(model.routes_for(substance)))
+    child = name in ("herd2007", "hornik2018")
+    pop = Population(1, seed=2, fixed={"age_y": 8.0 if child else 40.0,
+                                       "weight_kg": 30.0 if child else 70.0})
+    for output in ("ketamine_plasma_ng_ml", "norketamine_plasma_ng_ml", "ketamine_brain_ng_ml"):
+        if output in model.outputs:
+            actual, expected = roadrunner_vs_engine(model, Regimen(doses), pop, output)
+            np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)
