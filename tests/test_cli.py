@@ -196,3 +196,13 @@ def test_export_sbml_rejects_absurd_weight(tmp_path):
     result = runner.invoke(app, ["export-sbml", "domino1982", str(tmp_path / "x.xml"),
                                  "--weight-kg", "-3"])
     assert result.exit_code == 2 and "--weight-kg" in result.output
+
+
+def test_a_covariate_the_model_does_not_use_is_reported_not_dropped(tmp_path):
+    out = tmp_path / "o"
+    text = SMALL.format(amount="0.5 mg/kg").replace("age_y = 40", "age_y = 40\nasian = 1")
+    assert runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out", str(out),
+                               "--quiet"]).exit_code == 0
+    warnings = json.loads((out / "summary.json").read_text())["arms"][0]["warnings"]
+    assert warnings == ["population.asian is set but model racemic_sr does not use it (no data "
+                        "for its effect); ignored"]

@@ -73,6 +73,10 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
                     for a in parts[0]}
         data = kept[0] if len(kept) == 1 else xr.concat(kept, dim="subject")
         notes = dose_warnings(arm.regimen, data["weight_kg"].to_numpy(), scenario.population.n)
+        notes += tuple(f"population.{name} is set but model {model.name} does not use it "
+                       "(no data for its effect); ignored"
+                       for name in scenario.population.fixed
+                       if name not in (*model.covariate_names, *model.valid, "weight_kg"))
         notes += tuple(f"{count} of {scenario.population.n} subjects have {name} outside "
                        f"{model.valid[name][0]:g}-{model.valid[name][1]:g}, the population "
                        f"model {model.name} was built on; simulated anyway"

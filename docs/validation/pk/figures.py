@@ -49,7 +49,7 @@ def run(model, doses, fixed=ADULT, times=TIMES, n=None):
 def curve(ax, res, output, label, color, pop=None, **style):
     """``output`` of the typical subject ``res``; shaded 5-95% of ``pop`` if given."""
     time = res["time"].to_numpy()
-    ax.plot(time, res[output].to_numpy()[0], color=color, label=label, lw=1.6, **style)
+    ax.plot(time, res[output].to_numpy()[0], color=color, label=label, **{"lw": 1.6, **style})
     if pop is not None:
         lo, hi = np.percentile(pop[output].to_numpy(), [5, 95], axis=0)
         ax.fill_between(time, lo, hi, color=color, alpha=0.15, lw=0)
