@@ -84,5 +84,5 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
         analyte = output.removesuffix("_plasma_ng_ml")
         if output.endswith("_plasma_ng_ml") and not analyte.startswith(("s_", "r_")):
             paths.append(concentration_figure(arms, output, out / f"{analyte}_plasma.png",
-                                              title=f"{scenario.name} ({model.title})"))
+                                              title=f"{scenario.name} (model {model.name})"))
     return arms, paths, notes

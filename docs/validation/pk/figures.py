@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FormatStrFormatter
 
 from ketasim import MODEL_NAMES, Dose, Population, Regimen, get_model, simulate
 
@@ -55,10 +56,13 @@ def curve(ax, res, output, label, color, pop=None, **style):
         ax.fill_between(time, lo, hi, color=color, alpha=0.15, lw=0)
 
 
-def axes_in_hours(ax, ylabel, title):
+def axes_in_hours(ax, ylabel, title, headroom=None):
+    """Hours on x; with ``headroom``, y from 0 with that share of space above the curves."""
     ax.set(xlim=(0, 8), xticks=range(9), xlabel="time after the start of dosing (h)",
            ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
+    if headroom:
+        ax.set_ylim(0, ax.get_ylim()[1] * (1 + headroom))
 
 
 def zarate(ax):
@@ -78,15 +82,14 @@ def depression_infusion():
     curve(ax, typical, "ketamine_brain_ng_ml", "brain (effect site, t1/2 ke0 6.1 min)",
           "tab:purple", pop, ls="--")
     zarate(ax)
-    axes_in_hours(ax, "total ketamine (ng/mL)", "total ketamine (S + R)")
+    axes_in_hours(ax, "total ketamine (ng/mL)", "total ketamine (S + R)", 0.45)
     curve(axes[1], typical, "s_ketamine_plasma_ng_ml", "S-ketamine", "tab:red", pop)
     curve(axes[1], typical, "r_ketamine_plasma_ng_ml", "R-ketamine", "tab:green", pop, ls="--")
     axes_in_hours(axes[1], "plasma ketamine enantiomer (ng/mL)",
-                  "S and R ketamine (R cleared 17% slower)")
+                  "S and R ketamine (R clearance 17% lower, Persson 2002)", 0.1)
     curve(axes[2], typical, "norketamine_plasma_ng_ml", "total norketamine", "tab:orange", pop)
-    axes_in_hours(axes[2], "plasma norketamine (ng/mL)", "total norketamine (S + R)")
+    axes_in_hours(axes[2], "plasma norketamine (ng/mL)", "total norketamine (S + R)", 0.1)
     for ax in axes:
-        ax.set_ylim(bottom=0)
         ax.legend(loc="upper right", fontsize=8.5)
     fig.suptitle("racemic_sr: 0.5 mg/kg racemic ketamine IV over 40 min. Lines: typical 70-kg "
                  f"subject; shaded: 5-95% of {N_SUBJECTS} subjects ('trd' cohort, seed 1, "
@@ -108,12 +111,15 @@ def routes():
             if route == "intranasal":  # dose-dependent: F_in_10mg * (dose / 10 mg) ** slope
                 f *= (25.0 / 10.0) ** VALUE["F_in_slope"]
             label = f"{route}: F {f:.0%} ({cite(SOURCE[f_param[route]])})"
+            label += "; same curve as im" if route == "subcutaneous" else ""
         for ax, analyte in zip(axes, ("ketamine", "norketamine"), strict=True):
             curve(ax, res, f"{analyte}_plasma_ng_ml", label, f"C{k}", ls=styles[k])
     for ax, analyte in zip(axes, ("ketamine", "norketamine"), strict=True):
         ax.set_yscale("log")
         ax.set_ylim(1, 300)
-        axes_in_hours(ax, f"plasma {analyte}, S + R (ng/mL, log scale)", f"total {analyte}")
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        axes_in_hours(ax, f"plasma {analyte}, S + R (ng/mL, log scale)",
+                      f"total {analyte}" + (" (routes as on the left)" if ax is axes[1] else ""))
     axes[0].legend(loc="upper right", fontsize=9, title="route: bioavailability (source)")
     fig.suptitle("racemic_sr: 25 mg racemic ketamine by each route, typical 70-kg adult. "
                  "Intranasal F is dose-dependent (17% at 10 mg; 13% at 25 mg)", fontsize=11)
@@ -126,11 +132,13 @@ def iv_models():
     for k, name in enumerate(iv):
         model = get_model(name)
         child = model.valid.get("age_y", (0, 99))[1] <= 18
-        res = run(model, [INFUSION], CHILD if child else ADULT)
+        res = run(model, [INFUSION], CHILD if child else ADULT, LONG)
         cmax = float(res["ketamine_plasma_ng_ml"].max())
-        style = {"ls": ":", "lw": 3} if name == "racemic_sr" else {}
+        # clearance = dose / AUC0-inf (mg / (ng*h/mL) = 1000 L/h); AUC to 240 h
+        cl = 0.5 * res["weight_kg"].item() / res["ketamine_plasma_auc_ng_h_ml"][0, -1].item()
+        style = {"ls": (0, (1, 1.5)), "lw": 3, "zorder": 3} if name == "racemic_sr" else {}
         curve(axes[int(child)], res, "ketamine_plasma_ng_ml",
-              f"{name}: Cmax {cmax:.0f} ng/mL", f"C{k}", **style)
+              f"{name}: Cmax {cmax:.0f} ng/mL, CL {cl * 1000:.0f} L/h", f"C{k}", **style)
     zarate(axes[0])
     axes_in_hours(axes[0], "plasma ketamine (ng/mL)",
                   "adult models: 70 kg, 40 y (racemic_sr has Clements' disposition)")
@@ -159,11 +167,11 @@ def interactions():
         curve(axes[0], res, "ketamine_plasma_ng_ml",
               f"{flag}=1 (e.g. {drug}): published AUC x{VALUE[param]:g} "
               f"({cite(SOURCE[param])}); model x{fold['ketamine']:.2f}", f"C{k}")
-        curve(axes[1], res, "norketamine_plasma_ng_ml",
-              f"{flag}=1: model AUC x{fold['norketamine']:.2f}", f"C{k}")
+        curve(axes[1], res, "norketamine_plasma_ng_ml", f"{flag}=1: model AUC "
+              f"x{fold['norketamine']:.2f}, NK/K AUC ratio "
+              f"x{fold['norketamine'] / fold['ketamine']:.2f}", f"C{k}")
     for ax, a in zip(axes, auc, strict=True):
-        axes_in_hours(ax, f"plasma {a}, S + R (ng/mL)", f"total {a}")
-        ax.set_ylim(bottom=0)
+        axes_in_hours(ax, f"plasma {a}, S + R (ng/mL)", f"total {a}", 0.4)
         ax.legend(loc="upper right", fontsize=8.5)
     fig.suptitle("racemic_sr: 0.2 mg/kg oral racemic ketamine, typical 70-kg adult, with and "
                  "without co-medication (published folds: oral S-ketamine AUC0-inf; "
