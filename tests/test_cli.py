@@ -127,14 +127,19 @@ def test_bad_scenarios_exit_2_with_one_line_naming_the_field(tmp_path, case):
     assert not (tmp_path / "o").exists()
 
 
-def test_patients_outside_the_models_population_are_simulated_with_a_warning(tmp_path):
+def warnings_of(tmp_path, population_lines: str) -> list[str]:
+    """The warnings of a run of SMALL with ``age_y = 40`` replaced by ``population_lines``."""
     out = tmp_path / "o"
-    text = SMALL.format(amount="0.5 mg/kg").replace("age_y = 40", "age_y = 90")
+    text = SMALL.format(amount="0.5 mg/kg").replace("age_y = 40", population_lines)
     assert runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out", str(out),
                                "--quiet"]).exit_code == 0
-    warnings = json.loads((out / "summary.json").read_text())["arms"][0]["warnings"]
-    assert warnings == ["20 of 20 subjects have age_y outside 18-65, the population model "
-                        "racemic_sr was built on; simulated anyway"]
+    return json.loads((out / "summary.json").read_text())["arms"][0]["warnings"]
+
+
+def test_patients_outside_the_models_population_are_simulated_with_a_warning(tmp_path):
+    assert warnings_of(tmp_path, "age_y = 90") == [
+        "20 of 20 subjects have age_y outside 18-65, the population model racemic_sr was built "
+        "on; simulated anyway"]
 
 
 @pytest.mark.parametrize("line, field", [("weight_kg = 500", "population.weight_kg"),
@@ -199,10 +204,6 @@ def test_export_sbml_rejects_absurd_weight(tmp_path):
 
 
 def test_a_covariate_the_model_does_not_use_is_reported_not_dropped(tmp_path):
-    out = tmp_path / "o"
-    text = SMALL.format(amount="0.5 mg/kg").replace("age_y = 40", "age_y = 40\nasian = 1")
-    assert runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out", str(out),
-                               "--quiet"]).exit_code == 0
-    warnings = json.loads((out / "summary.json").read_text())["arms"][0]["warnings"]
-    assert warnings == ["population.asian is set but model racemic_sr does not use it (no data "
-                        "for its effect); ignored"]
+    assert warnings_of(tmp_path, "age_y = 40\nasian = 1") == [
+        "population.asian is set but model racemic_sr does not use it (no data for its effect); "
+        "ignored"]

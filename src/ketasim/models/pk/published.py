@@ -14,11 +14,18 @@ _ADULTS = {"age_y": (18.0, 65.0)}
 _ADULT_NOTE = "Adults; the exact ranges of the study were not available (assumed 18-65 y)."
 
 
-def _allometric(v1: str, v2: str, cl: str, q: str) -> tuple[tuple[str, str], ...]:
-    """Micro-constants from volumes (linear in weight) and clearances (weight^0.75), 70 kg."""
-    return (("size", "weight_kg / 70"), ("V1", f"{v1} * size"), ("V2", f"{v2} * size"),
-            ("k10", f"{cl} * size ** 0.75 / V1"), ("k12", f"{q} * size ** 0.75 / V1"),
-            ("k21", f"{q} * size ** 0.75 / V2"))
+def _allometric(name: str, title: str, source: str, v1: float, v2: float, cl: float, q: float,
+                valid: dict[str, tuple[float, float]]):
+    """Two compartments with values per 70 kg: volumes (L) linear in weight, clearances (L/h)
+    with weight^0.75."""
+    params = (Parameter("V1_70", v1, "L", source), Parameter("V2_70", v2, "L", source),
+              Parameter("CL_70", cl, "L/h", source), Parameter("Q_70", q, "L/h", source))
+    assignments = (("size", "weight_kg / 70"), ("V1", "V1_70 * size"), ("V2", "V2_70 * size"),
+                   ("k10", "CL_70 * size ** 0.75 / V1"), ("k12", "Q_70 * size ** 0.75 / V1"),
+                   ("k21", "Q_70 * size ** 0.75 / V2"))
+    return mammillary(name, title, source, params, compartments=2, assignments=assignments,
+                      inputs=IV, valid=valid,
+                      notes="Allometric: volumes with weight, clearances with weight^0.75.")
 
 
 _CL = f"Clements & Nimmo 1981, Br J Anaesth 53:27 (PMID 7459184), 250 ug/kg bolus, {_OPENTIVA}"
@@ -31,23 +38,15 @@ CLEMENTS = mammillary(
 
 _HERD = ("Herd 2007, Paediatr Anaesth, DOI 10.1111/j.1460-9592.2006.02145.x (PMID 17564643), "
          f"children 1-14 y, 10.8-74.8 kg, {_OPENTIVA}")
-HERD = mammillary(
-    "herd2007", "Herd 2007 two-compartment racemic ketamine in children (IV)", _HERD,
-    (Parameter("V1_70", 38.7, "L", _HERD), Parameter("V2_70", 102.0, "L", _HERD),
-     Parameter("CL_70", 90.0, "L/h", _HERD), Parameter("Q_70", 215.0, "L/h", _HERD)),
-    compartments=2, assignments=_allometric("V1_70", "V2_70", "CL_70", "Q_70"), inputs=IV,
-    notes="Allometric: volumes with weight, clearances with weight^0.75.",
-    valid={"age_y": (1.0, 14.0), "weight_kg": (10.8, 74.8)})
+HERD = _allometric("herd2007", "Herd 2007 two-compartment racemic ketamine in children (IV)",
+                   _HERD, 38.7, 102.0, 90.0, 215.0, {"age_y": (1.0, 14.0),
+                                                     "weight_kg": (10.8, 74.8)})
 
 _HORNIK = ("Hornik 2018, J Clin Pharmacol, DOI 10.1002/jcph.1116 (PMID 29677389), children "
            f"1-18 y, 2-176 kg, {_OPENTIVA}")
-HORNIK = mammillary(
-    "hornik2018", "Hornik 2018 two-compartment racemic ketamine in children (IV)", _HORNIK,
-    (Parameter("V1_70", 32.8, "L", _HORNIK), Parameter("V2_70", 152.0, "L", _HORNIK),
-     Parameter("CL_70", 38.9, "L/h", _HORNIK), Parameter("Q_70", 54.9, "L/h", _HORNIK)),
-    compartments=2, assignments=_allometric("V1_70", "V2_70", "CL_70", "Q_70"), inputs=IV,
-    notes="Allometric: volumes with weight, clearances with weight^0.75.",
-    valid={"age_y": (1.0, 18.0), "weight_kg": (2.0, 176.0)})
+HORNIK = _allometric("hornik2018",
+                     "Hornik 2018 two-compartment racemic ketamine in children (IV)", _HORNIK,
+                     32.8, 152.0, 38.9, 54.9, {"age_y": (1.0, 18.0), "weight_kg": (2.0, 176.0)})
 
 _KAMP = ("Kamp 2020, Anesthesiology 133:1192, meta-analysis of 18 studies: weighted mean "
          "clearance 79 L/h (95% CI 69-90) and volume of distribution 252 L (200-304) per 70 kg")
