@@ -207,3 +207,22 @@ def test_simulated_observations_carry_the_published_residual_error():
                                   obs["s_ketamine_plasma_ng_ml_obs"][100:])
     with pytest.raises(KetasimError, match="no published residual error"):
         observe(res, get_model("racemic_sr"), seed=1)
+
+
+KNOWN_MISSES = [
+    # (dose, published Cmax ng/mL, source): racemic_sr's Clements central volume (123 L at
+    # 70 kg) cannot give early peaks after a bolus or fast absorption; see
+    # docs/validation/pk/README.md. Expected failures, kept visible.
+    (Dose("racemic", "iv_bolus", 10.0), 296.0, "Pharmacotherapy 2022 Table 6, 10 mg IV"),
+    (Dose("racemic", "intranasal", 30.0), 60.8, "Pharmacotherapy 2022 Table 6, 30 mg IN"),
+    (Dose("racemic", "oral", 0.5, per_kg=True), 45.0, "Grant 1981 via Zanos 2018, 0.5 mg/kg"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="racemic_sr underestimates early peaks after a bolus, "
+                   "intranasal or oral dose by 2.5-3.7x (large Clements central volume)")
+@pytest.mark.parametrize("dose, published, source", KNOWN_MISSES,
+                         ids=[m[2] for m in KNOWN_MISSES])
+def test_early_peaks_after_fast_inputs(dose, published, source):
+    cmax = exposure(run("racemic_sr", [dose]))[0]
+    assert cmax == pytest.approx(published, rel=0.3), source

@@ -147,7 +147,7 @@ def iv_models():
         ax.set_ylim(0, 520)
         ax.legend(loc="upper right", fontsize=9)
     fig.suptitle("Every built-in model taking racemic IV: 0.5 mg/kg over 40 min (typical "
-                 "subjects)", fontsize=11)
+                 "subjects); CL = dose / AUC0-inf of each subject", fontsize=11)
     return fig
 
 
