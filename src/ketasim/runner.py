@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from ketasim.clinical.visits import SEVERITY, Visits, visit_times
 from ketasim.engine import iter_simulate
 from ketasim.models import get_model
 from ketasim.nca import exposures
@@ -43,6 +44,7 @@ class ArmResult:
     data: xr.Dataset
     exposure: dict[str, dict[str, np.ndarray]]
     warnings: tuple[str, ...]
+    clinic: dict | None = None
 
 
 def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = None,
@@ -50,16 +52,24 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
     """Simulate every arm of ``scenario`` on the same virtual patients (same seed).
 
     ``progress`` gets the number of subjects done in the current arm; ``sink(label, chunk)``
-    gets every chunk of simulated subjects.
+    gets every chunk of simulated subjects. A model with ``depression_severity`` is also rated
+    at clinic visits (:mod:`ketasim.clinical.visits`).
     """
     model = get_model(scenario.model)
     times = scenario.output.times()
+    out = scenario.output
     results = []
     for arm in scenario.arms:
         kept, parts = [], []
         outside = dict.fromkeys(model.valid, 0)
-        for chunk in iter_simulate(model, arm.regimen, scenario.population, times,
-                                   progress=progress):
+        visits = Visits(visit_times(arm.regimen, out.timepoints_h, out.end_h)) \
+            if SEVERITY in model.outputs else None
+        grid = times if visits is None else np.union1d(times, visits.times)
+        for full in iter_simulate(model, arm.regimen, scenario.population, grid,
+                                  progress=progress):
+            chunk = full if visits is None else full.sel(time=times)
+            if visits:
+                visits.add(full)
             if sink:
                 sink(arm.label, chunk)
             parts.append(exposures(chunk))
@@ -81,8 +91,10 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
                        f"{model.valid[name][0]:g}-{model.valid[name][1]:g}, the population "
                        f"model {model.name} was built on; simulated anyway"
                        for name, count in outside.items() if count)
+        clinic = visits.summary(arm.regimen, out.timepoints_h, scenario.population.seed,
+                                scenario.population.cohort) if visits else None
         results.append(ArmResult(arm.label, arm.regimen, scenario.population.n, data, exposure,
-                                 notes))
+                                 notes, clinic))
     return results
 
 

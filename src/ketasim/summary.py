@@ -44,6 +44,6 @@ def summary(scenario: Scenario, arms: list[ArmResult], notes: list[str] = ()) ->
         "cohort": scenario.population.cohort,
         "auc_window_h": [float(arms[0].data["time"][0]), float(arms[0].data["time"][-1])],
         "assumptions": assumptions, "notes": list(notes),
-        "arms": [{"label": a.label, "pk": pk_block(a), "warnings": list(a.warnings)}
-                 for a in arms],
+        "arms": [{"label": a.label, "pk": pk_block(a), **(a.clinic or {}),
+                  "warnings": list(a.warnings)} for a in arms],
     }

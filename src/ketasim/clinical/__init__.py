@@ -1,0 +1,1 @@
+"""The clinic: rating scales, endpoints and the calibration targets."""

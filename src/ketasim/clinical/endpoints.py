@@ -1,0 +1,168 @@
+"""Trial endpoints from recorded scores: change, response, remission, relapse, course.
+
+Pure functions on arrays. ``scores`` is subject x time (points), ``times_h`` the time of each
+column (h from the first dose), ``baseline`` the recorded baseline score per subject (points; the
+pre-dose visit). Rates are fractions (0-1) of the subjects given. Definitions:
+
+- response: reduction from baseline >= ``response_fraction`` x baseline (default 0.5, i.e.
+  >= 50%; the definition of the trials in clinical_outcomes.csv, e.g. Murrough 2013, Han 2016);
+- remission: score <= ``remission_max`` (default per scale, see ``scales.SCALES``: MADRS <= 10);
+- relapse: after responding at the assessment following the last dose, failing the response
+  criterion on ``consecutive`` (default 2) consecutive visits; time to relapse is counted from
+  the last dose to the first of those visits. Definition as in Murrough JW et al. 2013 Biol
+  Psychiatry 74:250 (responders followed up to 83 days after the last of six infusions; median
+  18 days; clinical_outcomes.csv murrough2013_biolpsych). The two-visit rule is taken from the
+  brief and the paper as recalled: not verified in the shared data (assumption).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ketasim.clinical.scales import SCALES
+
+#: Timepoints must lie on the output grid within this tolerance (h).
+ATOL_H = 1e-6
+
+
+def _columns(times_h, wanted_h, atol_h: float = ATOL_H) -> np.ndarray:
+    """Column index of each wanted time on the grid; ValueError if one is not on it."""
+    times = np.asarray(times_h, float)
+    wanted = np.atleast_1d(np.asarray(wanted_h, float))
+    idx = np.abs(times[None, :] - wanted[:, None]).argmin(axis=1)
+    off = np.abs(times[idx] - wanted) > atol_h
+    if off.any():
+        raise ValueError(f"timepoints {wanted[off].tolist()} h are not on the output grid")
+    return idx
+
+
+def responding(scores, baseline, response_fraction: float = 0.5) -> np.ndarray:
+    """True where the reduction from baseline is >= ``response_fraction`` of the baseline."""
+    s = np.asarray(scores, float)
+    b = np.asarray(baseline, float).reshape((-1,) + (1,) * (s.ndim - 1))
+    return (b - s) >= response_fraction * b - 1e-9
+
+
+def endpoints(scores, baseline, times_h, timepoints_h, scale: str = "madrs",
+              response_fraction: float = 0.5, remission_max: float | None = None
+              ) -> list[dict]:
+    """One row per timepoint: mean score, mean change (negative = improvement) and its SD
+    (ddof 1; None with one subject), response and remission rates (fractions)."""
+    s = np.asarray(scores, float)
+    b = np.asarray(baseline, float)
+    cut = SCALES[scale].remission_max if remission_max is None else remission_max
+    rows = []
+    for t, j in zip(np.atleast_1d(timepoints_h), _columns(times_h, timepoints_h), strict=True):
+        col = s[:, j]
+        change = col - b
+        rows.append({
+            "timepoint_h": float(t), "scale": scale,
+            "mean_score": float(col.mean()), "mean_change": float(change.mean()),
+            "sd_change": float(change.std(ddof=1)) if col.size > 1 else None,
+            "response_rate": float(responding(col, b, response_fraction).mean()),
+            "remission_rate": float((col <= cut).mean()),
+        })
+    return rows
+
+
+def relapse_times(scores, baseline, times_h, last_dose_h: float,
+                  response_fraction: float = 0.5, consecutive: int = 2,
+                  assess_after_h: float = 24.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per subject: responder at ``last_dose_h + assess_after_h``?, time to relapse (days from
+    the last dose) and whether it was observed (False = censored at the last visit).
+
+    Visits are the grid columns after the assessment. A run of failing visits that the grid
+    ends before completing is censored. Non-responders get NaN times.
+    """
+    s = np.asarray(scores, float)
+    times = np.asarray(times_h, float)
+    j0 = _columns(times, last_dose_h + assess_after_h)[0]
+    responder = responding(s[:, j0], baseline, response_fraction)
+    fail = ~responding(s[:, j0 + 1:], baseline, response_fraction)
+    visits = times[j0 + 1:]
+    days = np.full(s.shape[0], np.nan)
+    observed = np.zeros(s.shape[0], bool)
+    last = (visits[-1] if visits.size else times[j0]) - last_dose_h
+    for i in np.flatnonzero(responder):
+        run = 0
+        for k in range(visits.size):
+            run = run + 1 if fail[i, k] else 0
+            if run == consecutive:
+                days[i] = (visits[k - consecutive + 1] - last_dose_h) / 24.0
+                observed[i] = True
+                break
+        else:
+            days[i] = last / 24.0
+    return responder, days, observed
+
+
+def kaplan_meier(days, observed) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier survival: event times (days) and S(t) just after each."""
+    d = np.asarray(days, float)
+    e = np.asarray(observed, bool)
+    times = np.unique(d[e])
+    surv, s = [], 1.0
+    for t in times:
+        at_risk = (d >= t).sum()
+        s *= 1.0 - ((d == t) & e).sum() / at_risk
+        surv.append(s)
+    return times, np.array(surv)
+
+
+def relapse(scores, baseline, times_h, last_dose_h: float, response_fraction: float = 0.5,
+            consecutive: int = 2, assess_after_h: float = 24.0, well_at_days: float = 28.0
+            ) -> dict:
+    """Relapse among responders (see the module docstring for the definition).
+
+    Returns ``n_responders``, ``responder_rate``, ``median_days_to_relapse_among_responders``
+    (Kaplan-Meier median; None if not reached, as for SUSTAIN-1's esketamine arm) and
+    ``responders_still_well_at_28d`` (Kaplan-Meier S at ``well_at_days``; None if follow-up is
+    shorter), with the follow-up (days) and the definition.
+    """
+    responder, days, observed = relapse_times(scores, baseline, times_h, last_dose_h,
+                                              response_fraction, consecutive, assess_after_h)
+    d, e = days[responder], observed[responder]
+    times, surv = kaplan_meier(d, e)
+    below = np.flatnonzero(surv <= 0.5)
+    follow_up = (float(np.asarray(times_h, float)[-1]) - last_dose_h) / 24.0
+    well = None
+    if d.size and follow_up >= well_at_days:
+        well = float(surv[times <= well_at_days][-1]) if (times <= well_at_days).any() else 1.0
+    return {
+        "n_responders": int(responder.sum()),
+        "responder_rate": float(responder.mean()) if responder.size else None,
+        "median_days_to_relapse_among_responders": float(times[below[0]]) if below.size
+        else None,
+        "responders_still_well_at_28d": well,
+        "follow_up_days": follow_up,
+        "definition": f"responders (>= {response_fraction:.0%} reduction) "
+                      f"{assess_after_h:g} h after the last dose; relapse = failing that on "
+                      f"{consecutive} consecutive visits; days from the last dose",
+    }
+
+
+def course(scores, baseline, times_h, dose_times_h, response_fraction: float = 0.5,
+           assess_after_h: float = 24.0) -> dict:
+    """Response over a course: assessed ``assess_after_h`` after each dose.
+
+    ``median_doses_to_response``: median over all subjects of the number of doses until the
+    first response (None if half never respond); ``median_doses_to_response_among_responders``;
+    ``cumulative_response_by_dose``: fraction responded by dose k (k = 1..n);
+    ``response_by_dose``: fraction responding at each assessment.
+    """
+    doses = np.sort(np.atleast_1d(np.asarray(dose_times_h, float)))
+    cols = _columns(times_h, doses + assess_after_h)
+    resp = responding(np.asarray(scores, float)[:, cols], baseline, response_fraction)
+    ever = resp.any(axis=1)
+    first = np.where(ever, resp.argmax(axis=1) + 1, np.inf)  # doses until first response
+    median_all = float(np.median(first)) if first.size else None
+    return {
+        "n_doses": int(doses.size),
+        "median_doses_to_response": median_all if median_all is not None
+        and np.isfinite(median_all) else None,
+        "median_doses_to_response_among_responders": float(np.median(first[ever]))
+        if ever.any() else None,
+        "cumulative_response_by_dose": [float((first <= k).mean())
+                                        for k in range(1, doses.size + 1)],
+        "response_by_dose": [float(r) for r in resp.mean(axis=0)],
+    }

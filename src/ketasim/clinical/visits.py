@@ -1,0 +1,57 @@
+"""Clinic visits of a simulated arm: severity at visit times, turned into scores and endpoints.
+
+A model with the output ``depression_severity`` (fraction of each patient's baseline) is rated
+at a baseline visit (t = 0), at the scenario's timepoints, 24 h after each dose (response over a
+course) and daily after the last dose (relapse). Chunks of subjects are collected at those
+times only, so populations of millions fit in memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ketasim.clinical.endpoints import course, endpoints, relapse
+from ketasim.clinical.scales import BASELINES, measure
+from ketasim.regimen import Regimen
+
+SEVERITY = "depression_severity"
+#: Cohorts without their own baseline distribution are rated like TRD patients (assumption
+#: until cohorts carry baseline severity).
+DEFAULT_BASELINE = "trd"
+
+
+def visit_times(regimen: Regimen, timepoints_h: tuple[float, ...], end_h: float) -> np.ndarray:
+    """Baseline (0 h), the timepoints, 24 h after each dose and daily after the last dose (h)."""
+    last = max(d.time_h for d in regimen.doses)
+    daily = last + 24.0 * np.arange(1, int((end_h - last) // 24) + 1)
+    after_doses = [d.time_h + 24.0 for d in regimen.doses if d.time_h + 24.0 <= end_h]
+    return np.unique(np.concatenate([[0.0], timepoints_h, after_doses, daily]))
+
+
+class Visits:
+    """Collects each chunk's severity at the visit times; then rates and summarises."""
+
+    def __init__(self, times_h: np.ndarray) -> None:
+        self.times = times_h
+        self.subjects: list[np.ndarray] = []
+        self.severity: list[np.ndarray] = []
+
+    def add(self, chunk: xr.Dataset) -> None:
+        self.subjects.append(chunk["subject"].to_numpy())
+        self.severity.append(chunk[SEVERITY].sel(time=self.times).to_numpy())
+
+    def summary(self, regimen: Regimen, timepoints_h: tuple[float, ...], seed: int,
+                cohort: str) -> dict:
+        """``endpoints`` (MADRS at each timepoint), ``relapse`` and ``course`` of the arm."""
+        scores = measure(np.concatenate(self.severity), np.concatenate(self.subjects), seed,
+                         cohort if cohort in BASELINES else DEFAULT_BASELINE, scales=("madrs",))
+        madrs = scores["madrs"].astype(float)
+        baseline = madrs[:, 0]
+        dose_times = [d.time_h for d in regimen.doses]
+        return {
+            "endpoints": endpoints(madrs, baseline, self.times,
+                                   [t for t in timepoints_h if t > 0], scale="madrs"),
+            "relapse": relapse(madrs, baseline, self.times, max(dose_times)),
+            "course": course(madrs, baseline, self.times, sorted(set(dose_times))),
+        }

@@ -1,0 +1,108 @@
+"""Clinic visits wired into runs: a model with depression_severity gets endpoints, relapse and
+course in summary.json (with a toy model whose severity is known)."""
+
+import json
+
+import numpy as np
+
+from ketasim import outputs
+from ketasim.clinical.visits import visit_times
+from ketasim.regimen import Dose, Regimen
+from ketasim.scenario import load_scenario
+
+TOY = """
+name = "toy_mood"
+title = "toy: severity falls with exposure and recovers over days"
+reference = "test"
+[[states]]
+name = "central"
+unit = "mg"
+[[states]]
+name = "relief"
+unit = "1"
+[[parameters]]
+name = "V"
+value = 100
+unit = "L"
+source = "test"
+[[parameters]]
+name = "k"
+value = 0.3
+unit = "1/h"
+source = "test"
+[[parameters]]
+name = "gain"
+value = 0.05
+unit = "1/h"
+source = "test"
+[[parameters]]
+name = "decay"
+value = 0.01
+unit = "1/h"
+source = "test"
+[[covariates]]
+name = "weight_kg"
+unit = "kg"
+reference = 70
+[odes]
+central = "-k * central"
+relief = "gain * central / V * (1 - relief) - decay * relief"
+[outputs]
+ketamine_plasma_ng_ml = "central / V * 1000"
+depression_severity = "1 - relief"
+[[inputs]]
+substances = ["racemic"]
+routes = ["iv_infusion"]
+deposits = [{ state = "central" }]
+"""
+
+SCENARIO = """
+name = "course"
+substance = "racemic"
+model = "toy.toml"
+[[doses]]
+route = "iv_infusion"
+amount = "{amount}"
+duration = "40 min"
+start = "0 d"
+every = "3.5 d"
+count = 3
+[population]
+n = 300
+seed = 4
+[output]
+end = "28 d"
+step = "1 h"
+timepoints = ["4 h", "24 h", "7 d"]
+"""
+
+
+def run(tmp_path, amount="0.5 mg/kg"):
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "toy.toml").write_text(TOY)
+    (tmp_path / "s.toml").write_text(SCENARIO.format(amount=amount))
+    _, paths, _ = outputs.run_and_write(load_scenario(tmp_path / "s.toml"), tmp_path / "o")
+    return json.loads(paths[1].read_text())["arms"][0]
+
+
+def test_visit_times_cover_baseline_timepoints_courses_and_follow_up():
+    reg = Regimen.repeated(Dose("racemic", "iv_bolus", 10.0), [0.0, 84.0])
+    got = visit_times(reg, (4.0, 24.0), 240.0)
+    assert got[0] == 0.0 and {4.0, 24.0, 108.0} <= set(got)
+    assert set(84.0 + 24.0 * np.arange(1, 7)) <= set(got)
+
+
+def test_a_mood_model_gets_endpoints_relapse_and_course(tmp_path):
+    arm = run(tmp_path)
+    assert [e["timepoint_h"] for e in arm["endpoints"]] == [4.0, 24.0, 168.0]
+    at_24 = arm["endpoints"][1]
+    assert at_24["scale"] == "madrs" and at_24["mean_change"] < 0
+    assert 0 <= at_24["remission_rate"] <= at_24["response_rate"] <= 1
+    assert {"median_days_to_relapse_among_responders",
+            "responders_still_well_at_28d"} <= set(arm["relapse"])
+    assert "median_doses_to_response" in arm["course"]
+
+
+def test_a_bigger_dose_gives_more_improvement(tmp_path):
+    low, high = run(tmp_path / "low", "0.1 mg/kg"), run(tmp_path / "high", "1 mg/kg")
+    assert high["endpoints"][1]["mean_change"] < low["endpoints"][1]["mean_change"]
