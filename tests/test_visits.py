@@ -32,7 +32,7 @@ unit = "1/h"
 source = "test"
 [[parameters]]
 name = "gain"
-value = 0.05
+value = 0.6
 unit = "1/h"
 source = "test"
 [[parameters]]
@@ -77,10 +77,10 @@ timepoints = ["4 h", "24 h", "7 d"]
 """
 
 
-def run(tmp_path, amount="0.5 mg/kg"):
+def run(tmp_path, amount="0.5 mg/kg", extra=""):
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / "toy.toml").write_text(TOY)
-    (tmp_path / "s.toml").write_text(SCENARIO.format(amount=amount))
+    (tmp_path / "s.toml").write_text(SCENARIO.format(amount=amount) + extra)
     _, paths, _ = outputs.run_and_write(load_scenario(tmp_path / "s.toml"), tmp_path / "o")
     return json.loads(paths[1].read_text())["arms"][0]
 
@@ -106,3 +106,11 @@ def test_a_mood_model_gets_endpoints_relapse_and_course(tmp_path):
 def test_a_bigger_dose_gives_more_improvement(tmp_path):
     low, high = run(tmp_path / "low", "0.1 mg/kg"), run(tmp_path / "high", "1 mg/kg")
     assert high["endpoints"][1]["mean_change"] < low["endpoints"][1]["mean_change"]
+
+
+def test_endpoint_criteria_come_from_the_scenario(tmp_path):
+    default = run(tmp_path / "d")["endpoints"][1]
+    tight = run(tmp_path / "t", extra="[endpoints]\nresponse_fraction = 0.9\nremission_max = 2\n")
+    tight = tight["endpoints"][1]
+    assert 0 < default["response_rate"] and tight["response_rate"] < default["response_rate"]
+    assert tight["remission_rate"] <= default["remission_rate"]

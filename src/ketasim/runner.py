@@ -91,8 +91,10 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
                        f"{model.valid[name][0]:g}-{model.valid[name][1]:g}, the population "
                        f"model {model.name} was built on; simulated anyway"
                        for name, count in outside.items() if count)
+        criteria = scenario.criteria
         clinic = visits.summary(arm.regimen, out.timepoints_h, scenario.population.seed,
-                                scenario.population.cohort) if visits else None
+                                scenario.population.cohort, criteria.response_fraction,
+                                criteria.remission_max) if visits else None
         results.append(ArmResult(arm.label, arm.regimen, scenario.population.n, data, exposure,
                                  notes, clinic))
     return results

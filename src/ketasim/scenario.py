@@ -87,6 +87,15 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Criteria:
+    """Response: a fall of at least `response_fraction` of the baseline score; remission: a
+    MADRS of at most `remission_max` (the common definitions, e.g. Murrough 2013)."""
+
+    response_fraction: float = 0.5
+    remission_max: float = 10.0
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Arms sharing one model, population and output; `seed` (from the population) seeds draws."""
 
@@ -96,6 +105,7 @@ class Scenario:
     population: Population
     output: Output
     seed: int
+    criteria: Criteria = Criteria()
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str):
@@ -171,6 +181,11 @@ class _OutputIn(_Table):
     timepoints: list[Any] = []
 
 
+class _EndpointsIn(_Table):
+    response_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    remission_max: Annotated[float, Field(ge=0, le=60)] = 10.0
+
+
 class _FileIn(_Table):
     name: _Text
     substance: str | None = None
@@ -179,10 +194,11 @@ class _FileIn(_Table):
     arms: Annotated[list[_ArmIn], Field(min_length=1)] | None = None
     population: _PopulationIn
     output: _OutputIn
+    endpoints: _EndpointsIn = _EndpointsIn()
 
 
 _TABLES = {(): _FileIn, ("doses",): _DoseIn, ("arms",): _ArmIn, ("arms", "doses"): _DoseIn,
-           ("population",): _PopulationIn, ("output",): _OutputIn}
+           ("population",): _PopulationIn, ("output",): _OutputIn, ("endpoints",): _EndpointsIn}
 
 
 #: Plainer wording for some pydantic error types.
@@ -306,7 +322,8 @@ def _build(doc: _FileIn) -> Scenario:
         step_h=parse_duration(out.step, "output.step"),
         timepoints_h=tuple(parse_time(t, f"output.timepoints[{k}]")
                            for k, t in enumerate(out.timepoints)))
-    return Scenario(doc.name, model, arms, population, output, population.seed)
+    criteria = Criteria(doc.endpoints.response_fraction, doc.endpoints.remission_max)
+    return Scenario(doc.name, model, arms, population, output, population.seed, criteria)
 
 
 def parse_scenario(doc: dict, source: str = "<scenario>") -> Scenario:

@@ -42,16 +42,20 @@ class Visits:
         self.severity.append(chunk[SEVERITY].sel(time=self.times).to_numpy())
 
     def summary(self, regimen: Regimen, timepoints_h: tuple[float, ...], seed: int,
-                cohort: str) -> dict:
+                cohort: str, response_fraction: float, remission_max: float) -> dict:
         """``endpoints`` (MADRS at each timepoint), ``relapse`` and ``course`` of the arm."""
         scores = measure(np.concatenate(self.severity), np.concatenate(self.subjects), seed,
                          cohort if cohort in BASELINES else DEFAULT_BASELINE, scales=("madrs",))
         madrs = scores["madrs"].astype(float)
         baseline = madrs[:, 0]
         dose_times = [d.time_h for d in regimen.doses]
+        timepoints = [t for t in timepoints_h if t > 0]
         return {
-            "endpoints": endpoints(madrs, baseline, self.times,
-                                   [t for t in timepoints_h if t > 0], scale="madrs"),
-            "relapse": relapse(madrs, baseline, self.times, max(dose_times)),
-            "course": course(madrs, baseline, self.times, sorted(set(dose_times))),
+            "endpoints": endpoints(madrs, baseline, self.times, timepoints, scale="madrs",
+                                   response_fraction=response_fraction,
+                                   remission_max=remission_max),
+            "relapse": relapse(madrs, baseline, self.times, max(dose_times),
+                               response_fraction=response_fraction),
+            "course": course(madrs, baseline, self.times, sorted(set(dose_times)),
+                             response_fraction=response_fraction),
         }
