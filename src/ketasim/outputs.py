@@ -11,8 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
+from ketasim.clinical.visits import SEVERITY
+from ketasim.engine import simulate
 from ketasim.models import get_model
-from ketasim.plots import concentration_figure
+from ketasim.plots import cascade_figure, concentration_figure
+from ketasim.population import Population
 from ketasim.runner import ArmResult, run_scenario
 from ketasim.scenario import Scenario
 from ketasim.summary import summary
@@ -50,6 +53,16 @@ class TimecourseWriter:
         self.writer.close()
 
 
+def typical_cascade(model, regimen, end_h: float, path: Path, label: str) -> Path:
+    """The cascade figure of a typical patient (70 kg, 40 y, no variability) on a fine,
+    log-spaced grid from 1 min to ``end_h``."""
+    times = np.concatenate([[0.0], np.geomspace(1 / 60, end_h, 400)])
+    data = simulate(model.typical(), regimen, Population(1, fixed={"weight_kg": 70.0,
+                                                                   "age_y": 40.0}), times)
+    return cascade_figure(data, path, title=f"{label}: the cascade in a typical patient "
+                          "(70 kg, 40 y)")
+
+
 def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = False,
                   progress: Callable[[int], None] | None = None
                   ) -> tuple[list[ArmResult], list[Path], list[str]]:
@@ -85,4 +98,7 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
         if output.endswith("_plasma_ng_ml") and not analyte.startswith(("s_", "r_")):
             paths.append(concentration_figure(arms, output, out / f"{analyte}_plasma.png",
                                               title=f"{scenario.name} (model {model.name})"))
+    if SEVERITY in model.outputs:
+        paths.append(typical_cascade(model, scenario.arms[0].regimen, scenario.output.end_h,
+                                     out / "cascade.png", scenario.arms[0].label))
     return arms, paths, notes

@@ -51,3 +51,47 @@ def concentration_figure(arms: list[ArmResult], output: str, path: Path, title: 
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+#: Panels of the cascade figure: (title, [(output, label)], y label).
+CASCADE = (
+    ("drug", [("ketamine_plasma_ng_ml", "plasma"), ("ketamine_brain_ng_ml", "brain")],
+     "ketamine (ng/mL)"),
+    ("NMDA block", [("nmda_occupancy", "interneurons"),
+                    ("nmda_occupancy_pyramidal", "pyramidal cells")], "occupancy (0-1)"),
+    ("glutamate surge", [("glutamate_rel", "glutamate"), ("ampa_drive", "AMPA drive")],
+     "relative to baseline"),
+    ("BDNF and mTORC1", [("bdnf_rel", "BDNF"), ("mtorc1_rel", "mTORC1")],
+     "relative to baseline"),
+    ("synapses", [("spine_density_rel", "spine density")], "relative to healthy"),
+    ("inflammation", [("inflammation_index", "IL-6-like index")], "index"),
+    ("mood", [("depression_severity", "severity")], "fraction of baseline"),
+)
+
+
+def cascade_figure(data, path: Path, title: str = "") -> Path:
+    """The cascade of the first subject of ``data``, dose to mood, on one shared (log) time
+    axis in hours."""
+    one = data.isel(subject=0)
+    time = one["time"].to_numpy()
+    keep = time > 0
+    panels = [(t, [(o, lab) for o, lab in lines if o in one], y) for t, lines, y in CASCADE]
+    panels = [p for p in panels if p[1]]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 1.7 * len(panels) + 0.6), sharex=True,
+                             constrained_layout=True)
+    for ax, (name, lines, ylabel) in zip(np.atleast_1d(axes), panels, strict=True):
+        for k, (output, label) in enumerate(lines):
+            ax.plot(time[keep], one[output].to_numpy()[keep], color=f"C{k}", lw=1.5,
+                    label=label)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.set_title(name, fontsize=9, loc="left")
+        ax.grid(alpha=0.3)
+        if len(lines) > 1:
+            ax.legend(fontsize=7, loc="upper right")
+    last = np.atleast_1d(axes)[-1]
+    last.set_xscale("log")
+    last.set_xlabel("time since first dose (h, log scale)")
+    fig.suptitle(title, fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

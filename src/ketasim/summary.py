@@ -38,6 +38,9 @@ def summary(scenario: Scenario, arms: list[ArmResult], notes: list[str] = ()) ->
     """The summary document of a run (see the README for every key)."""
     model = get_model(scenario.model)
     assumptions = [note for p in model.parameters for note in p.assumptions]
+    if any("calibrated later" in p.description for p in model.parameters):
+        notes = [*notes, "the mechanism's parameters are not calibrated to clinical data yet: "
+                 "endpoints, relapse and course show the model's shape, not predictions"]
     return {
         "ketasim_version": __version__, "scenario": scenario.name, "model": model.name,
         "seed": scenario.population.seed, "n": scenario.population.n,

@@ -8,6 +8,7 @@ dose events for one subject may be added as SBML events.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from html import escape
 
@@ -31,7 +32,7 @@ def to_sbml(model: Model, values: Mapping[str, float] | None = None,
         raise KetasimError(f"sbml values: unknown names {sorted(set(values) - known)}")
     doc = libsbml.SBMLDocument(3, 2)
     m = doc.createModel()
-    m.setId(model.name)
+    _ok(m.setId(re.sub(r"\W", "_", model.name)))  # SBML ids: letters, digits, underscores
     m.setName(model.title)
     _notes(m, f"{model.title}. Reference: {model.reference}. Time in h, amounts in mg. "
               f"{model.notes}")
