@@ -26,6 +26,9 @@ from ketasim.scenario import Scenario
 ANAESTHETIC_MAX_MG_PER_KG = {"iv_bolus": 4.5, "iv_infusion": 4.5, "im": 13.0}
 #: Subjects whose whole time courses are kept per arm; percentile bands come from them.
 KEEP_SUBJECTS = 20_000
+#: summary.json safety keys: the mean over subjects of each subject's peak of an output.
+SAFETY = {"cadss_peak_mean": "cadss", "sbp_rise_peak_mean_mmhg": "sbp_rise_mmhg",
+          "dbp_rise_peak_mean_mmhg": "dbp_rise_mmhg"}
 
 Sink = Callable[[str, xr.Dataset], None]
 
@@ -61,6 +64,8 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
     results = []
     for arm in scenario.arms:
         kept, parts = [], []
+        peaks: dict[str, list[np.ndarray]] = {k: [] for k, o in SAFETY.items()
+                                              if o in model.outputs}
         outside = dict.fromkeys(model.valid, 0)
         visits = Visits(visit_times(arm.regimen, out.timepoints_h, out.end_h)) \
             if SEVERITY in model.outputs else None
@@ -73,6 +78,8 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
             if sink:
                 sink(arm.label, chunk)
             parts.append(exposures(chunk))
+            for key in peaks:
+                peaks[key].append(full[SAFETY[key]].max(dim="time").to_numpy())
             for name, (lo, hi) in model.valid.items():
                 values = chunk[name].to_numpy()
                 outside[name] += int(((values < lo) | (values > hi)).sum())
@@ -94,7 +101,9 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
         criteria = scenario.criteria
         clinic = visits.summary(arm.regimen, out.timepoints_h, scenario.population.seed,
                                 scenario.population.cohort, criteria.response_fraction,
-                                criteria.remission_max) if visits else None
+                                criteria.remission_max) if visits else {}
+        if peaks:
+            clinic["safety"] = {k: float(np.concatenate(v).mean()) for k, v in peaks.items()}
         results.append(ArmResult(arm.label, arm.regimen, scenario.population.n, data, exposure,
                                  notes, clinic))
     return results

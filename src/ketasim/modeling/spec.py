@@ -319,10 +319,12 @@ class Model:
         self._parsed[key] = e
 
 
-#: Units of the model's unit system, one per dimensionality (pint parses them). A ratio of
-#: masses (e.g. ug/kg) becomes mg/kg; other dimensionless units become plain numbers.
+#: Units of the model's unit system (pint parses them). A declared unit that is one of these
+#: is kept; any other converts to the first of the same dimensionality. A ratio of masses
+#: (e.g. ug/kg) becomes mg/kg; other dimensionless units become plain numbers. Effects per
+#: concentration use mL/ng, which shares its dimensionality with L/kg: declare them so.
 MODEL_UNITS = ("dimensionless", "1/h", "h", "L", "L/h", "L/kg", "L/h/kg", "mg", "kg", "ng/mL",
-               "umol/L", "1/umol", "mmHg")
+               "umol/L", "1/umol", "mmHg", "mL/ng", "mmHg*mL/ng", "mL/(ng*h)")
 
 
 def to_model_units(value: float, unit: str, field: str) -> tuple[float, str]:
@@ -335,6 +337,9 @@ def to_model_units(value: float, unit: str, field: str) -> tuple[float, str]:
     mass = ureg.Unit("kg").dimensionality
     if q.dimensionless and any(ureg.Unit(u).dimensionality == mass for u, _ in q.unit_items()):
         return float(q.to("mg/kg").magnitude), "mg/kg"
+    for target in MODEL_UNITS:
+        if q.units == ureg.Unit(target):
+            return float(value), target
     for target in MODEL_UNITS:
         if q.dimensionality == ureg.Unit(target).dimensionality:
             return float(q.to(target).magnitude), target

@@ -12,6 +12,7 @@ from ketasim.modeling.spec import Model, compose
 from ketasim.models.mechanism.cascade import cascade
 from ketasim.models.mechanism.mood import mood
 from ketasim.models.mechanism.receptor import receptor
+from ketasim.models.mechanism.safety import safety
 
 _ENANTIOMERS = ("s_ketamine", "r_ketamine", "s_norketamine", "r_norketamine")
 
@@ -34,8 +35,9 @@ def with_mechanism(pk: Model) -> Model:
     links = {f"ce_{s}_um": f"{s}_brain_um" for s in species} | {
         "occ_int": "nmda_occupancy", "occ_pyr": "nmda_occupancy_pyramidal",
         "ampa_in": "ampa_drive", "monoamine_in": "monoamine_change",
-        "synapse_in": "synapse_gain", "inflammation_in": "inflammation_change"}
+        "synapse_in": "synapse_gain", "inflammation_in": "inflammation_change",
+        "ce_ketamine_ng_ml": "ketamine_brain_ng_ml"}
     if hnk:
         links["nk_um"] = "norketamine_brain_um"
     return compose(f"{pk.name}+mechanism", pk, receptor(species), cascade(hnk), mood(),
-                   links=links, title=f"{pk.title} + mechanism")
+                   safety(), links=links, title=f"{pk.title} + mechanism")
