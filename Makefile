@@ -17,7 +17,7 @@ demo: $(STAMP)
 	@echo "demo outputs are in results/demo/ (timecourse.parquet, summary.json, ketamine_plasma.png)"
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -90,7 +90,9 @@ def test_glutamate_surge_peaks_early_and_is_gone_by_3_h(intact):
 
 def test_24_h_effect_falls_at_anaesthetic_doses():
     effect = {d: 1 - at(run(dose=d), "depression_severity", 24) for d in (2.0, 10.0)}
-    assert effect[10.0] < effect[2.0] - 0.01
+    # strict fall; the hand-set margin of 0.01 was dropped when w_slow was fitted (4.03,
+    # docs/validation/calibration.md): a larger effect is compressed by exp(-F) (now 0.005)
+    assert effect[10.0] < effect[2.0]
 
 
 @pytest.mark.xfail(strict=True, reason="known miss: the surge is driven by the rise of "
@@ -119,9 +121,13 @@ def test_severity_time_course_after_one_dose(intact):
     sev = intact["depression_severity"]
     assert at(intact, "depression_severity", 4) < 0.95  # onset within hours
     assert 12 <= TIMES[np.argmin(sev)] <= 48  # peak effect near 24 h
-    assert 0.5 < sev.min() < 0.8
+    # typical subject after calibration (docs/validation/calibration.md: mean MADRS change
+    # -16.5 of ~32 at 24 h); the hand-set range was 0.5-0.8
+    assert 0.35 < sev.min() < 0.6
     assert at(intact, "depression_severity", 336) >= 0.75  # back by 14 d
-    assert 1 - at(intact, "depression_severity", 336) < 0.4 * (1 - sev.min())
+    # hand-set 0.4 loosened to 0.45 after calibration to whole ketamine arms (placebo response
+    # included; Lii 2023's arm was still -33% at day 14): now 0.41 of the peak effect remains
+    assert 1 - at(intact, "depression_severity", 336) < 0.45 * (1 - sev.min())
 
 
 @pytest.mark.parametrize("switch", ["ampa_block", "interneuron_nmda_knockdown"])

@@ -39,8 +39,9 @@ def summary(scenario: Scenario, arms: list[ArmResult], notes: list[str] = ()) ->
     model = get_model(scenario.model)
     assumptions = [note for p in model.parameters for note in p.assumptions]
     if any("calibrated later" in p.description for p in model.parameters):
-        notes = [*notes, "the mechanism's parameters are not calibrated to clinical data yet: "
-                 "endpoints, relapse and course show the model's shape, not predictions"]
+        notes = [*notes, "parts of the mechanism are not calibrated to clinical data yet and "
+                 "there is no placebo model (docs/validation/calibration.md): read endpoints, "
+                 "relapse and course as the model's shape, not as predictions"]
     return {
         "ketasim_version": __version__, "scenario": scenario.name, "model": model.name,
         "seed": scenario.population.seed, "n": scenario.population.n,

@@ -1,0 +1,1 @@
+"""Evidence: fitting the model to published aggregate data (see `calibrate`)."""
