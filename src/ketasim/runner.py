@@ -58,7 +58,7 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
     gets every chunk of simulated subjects. A model with ``depression_severity`` is also rated
     at clinic visits (:mod:`ketasim.clinical.visits`).
     """
-    model = get_model(scenario.model)
+    model = get_model(scenario.model).with_parameters(**scenario.parameters)
     times = scenario.output.times()
     out = scenario.output
     results = []

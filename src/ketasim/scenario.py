@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
 from ketasim.population import COVARIATE_RANGES, Population
 from ketasim.regimen import SUBSTANCES, Dose, Regimen, finite_number, renamed, schedule
 from ketasim.units import parse_amount, parse_duration, parse_time, show
+from ketasim.variants import variant_parameters
 
 MAX_TIMEPOINTS = 1_000_000
 
@@ -106,6 +108,7 @@ class Scenario:
     output: Output
     seed: int
     criteria: Criteria = Criteria()
+    parameters: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str):
@@ -195,6 +198,7 @@ class _FileIn(_Table):
     population: _PopulationIn
     output: _OutputIn
     endpoints: _EndpointsIn = _EndpointsIn()
+    variants: dict[str, Any] = {}
 
 
 _TABLES = {(): _FileIn, ("doses",): _DoseIn, ("arms",): _ArmIn, ("arms", "doses"): _DoseIn,
@@ -323,7 +327,10 @@ def _build(doc: _FileIn) -> Scenario:
         timepoints_h=tuple(parse_time(t, f"output.timepoints[{k}]")
                            for k, t in enumerate(out.timepoints)))
     criteria = Criteria(doc.endpoints.response_fraction, doc.endpoints.remission_max)
-    return Scenario(doc.name, model, arms, population, output, population.seed, criteria)
+    parameters = variant_parameters(doc.variants, get_model(model).parameter_names, model) \
+        if doc.variants else {}
+    return Scenario(doc.name, model, arms, population, output, population.seed, criteria,
+                    parameters)
 
 
 def parse_scenario(doc: dict, source: str = "<scenario>") -> Scenario:

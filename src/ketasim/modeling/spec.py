@@ -261,11 +261,26 @@ class Model:
                                               for p in self.parameters))
 
     def with_parameters(self, **values: float) -> Model:
-        """A copy with some parameter values replaced (in their declared units)."""
+        """A copy with some parameter values replaced (in their declared units).
+
+        A value must be finite and keep the sign of the published one (a rate, volume or gain
+        cannot turn negative); a switch or fraction declared between 0 and 1 stays there.
+        """
         unknown = set(values) - set(self.parameter_names)
         if unknown:
             raise KetasimError(f"parameters: unknown {sorted(unknown)}; "
                                f"allowed: {', '.join(self.parameter_names)}")
+        for p in self.parameters:
+            if p.name in values:
+                v = values[p.name]
+                fraction = p.unit in ("1", "dimensionless") and 0 <= p.value <= 1 and \
+                    any(w in f"{p.description} {p.source}".lower()
+                        for w in ("switch", "fraction", "0-1"))
+                if not (isinstance(v, (int, float)) and np.isfinite(v)) or v * p.value < 0 \
+                        or (fraction and not 0 <= v <= 1):
+                    allowed = "0 to 1" if fraction else \
+                        ("a number >= 0" if p.value >= 0 else "a number <= 0")
+                    raise KetasimError(f"parameters.{p.name}: must be {allowed}, got {v!r}")
         params = tuple(replace(p, value=float(values[p.name]), source="user value")
                        if p.name in values else p for p in self.parameters)
         return replace(self, parameters=params)

@@ -51,6 +51,16 @@ PARAMETERS = (
               "assumption: as tau_glu_adapt; fraction of the disinhibition that adaptation "
               "cancels at steady state",
               description=f"adaptation strength, 0-1 ({_LATER})"),
+    Parameter("benzodiazepine", 0.0, "1",
+              f"{_SWITCH}: daily benzodiazepine above 8 mg diazepam-equivalent; higher doses "
+              "attenuate ketamine's effect (Andrashko 2020, Front Psychiatry 11:844, n = 47; "
+              "Feeney 2023, J Clin Psychiatry 84:22m14491, n = 99, at day 1)",
+              description="concomitant benzodiazepine (GABA-A enhancement dampens the "
+                          "disinhibition surge)"),
+    Parameter("benzodiazepine_blunting", 0.5, "1",
+              "assumption: the studies report an attenuated response without a magnitude "
+              "usable here; halving the glutamate surge is a placeholder to calibrate",
+              description="fraction of the glutamate surge removed by a benzodiazepine"),
     Parameter("ampa_block", 0.0, "1",
               f"{_SWITCH}: NBQX (Maeng 2008 Biol Psychiatry, PMID 17643398; Lepack 2015 IJNP "
               "18:pyu033)", description="AMPA receptor blockade"),
@@ -183,7 +193,8 @@ def cascade(hnk: bool) -> Model:
             ("inflammation_now", "inflammation * exp(il6_rise - il6_fall)"),
             ("spine_room", "stress * stress_synapse_loss - spines_new - spines_stable_gain")),
         odes={
-            "glutamate": "(1 + glu_gain * max(disinhibition - glu_adapt * glu_adaptation, 0)"
+            "glutamate": "(1 + glu_gain * (1 - benzodiazepine_blunting * benzodiazepine) * "
+                         "max(disinhibition - glu_adapt * glu_adaptation, 0)"
                          f"{hnk_term} - glutamate) / tau_glu",
             "glu_adaptation": "(disinhibition - glu_adaptation) / tau_glu_adapt",
             "bdnf": "(bdnf_val66met * ampa * (1 + eef2_gain * occ_int) - bdnf) / tau_bdnf",
