@@ -1,0 +1,36 @@
+"""A six-infusion course (Murrough 2013 Biol Psychiatry, n = 24; not used in the calibration):
+response at its end and time to relapse, compared with the published figures."""
+
+import numpy as np
+import pytest
+
+import ketasim as ks
+
+COURSE = {"name": "six", "substance": "racemic", "model": "racemic_sr+mechanism",
+          "doses": [{"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min",
+                     "at": ["0 d", "2 d", "4 d", "7 d", "9 d", "11 d"]}],
+          "population": {"n": 500, "seed": 3, "age_y": 40},
+          "output": {"end": "95 d", "step": "6 h", "timepoints": ["24 h", "12 d"]}}
+
+
+@pytest.fixture(scope="module")
+def clinic():
+    return ks.run_scenario(ks.parse_scenario(COURSE))[0].clinic
+
+
+def test_response_after_six_infusions_within_the_published_interval(clinic):
+    """70.8% responders at the end (n = 24): inside its binomial 95% interval (about +/-18
+    points); the course also raises response above a single infusion's (cumulative gain)."""
+    observed, n = 0.708, 24
+    half_width = 1.96 * np.sqrt(observed * (1 - observed) / n)
+    end = clinic["endpoints"][1]["response_rate"]
+    assert abs(end - observed) <= half_width
+    assert end > clinic["endpoints"][0]["response_rate"]
+
+
+@pytest.mark.xfail(strict=True, reason="median relapse after the course is about 12 days in the "
+                   "model vs 18 published (Murrough 2013, n = 17): course targets are not in the "
+                   "calibration yet (docs/validation/calibration.md)")
+def test_median_time_to_relapse_near_18_days(clinic):
+    assert clinic["relapse"]["median_days_to_relapse_among_responders"] == \
+        pytest.approx(18.0, abs=3.0)
