@@ -27,6 +27,7 @@ docs: $(STAMP)
 	@mkdir -p docs/models/reference
 	@for m in $$($(BIN)/python -c "from ketasim.models import MODEL_NAMES; print(*MODEL_NAMES)"); do \
 		$(BIN)/ketasim params $$m --markdown > docs/models/reference/$$m.md; done
+	$(BIN)/ketasim claims --markdown > docs/claims.md
 
 clean:
 	rm -rf results .pytest_cache .hypothesis

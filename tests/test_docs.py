@@ -50,3 +50,11 @@ def test_every_public_name_is_documented():
         obj = getattr(ketasim, name)
         if callable(obj):
             assert (obj.__doc__ or "").strip(), f"ketasim.{name} has no docstring"
+
+
+def test_claims_page_is_generated_by_the_claims_command():
+    exe = Path(sys.executable).with_name("ketasim")
+    page = subprocess.run([str(exe), "claims", "--markdown"], capture_output=True, text=True,
+                          check=True).stdout
+    assert (ROOT / "docs" / "claims.md").read_text() == page, "run `make docs`"
+    assert page.count("- **Verdict:**") == 6
