@@ -70,7 +70,8 @@ def claims(n: int = 400, seed: int = 1) -> list[Claim]:
         Claim("remission rates as high as 70-80%",
               f"single infusion: remission {_row(t, 'han2016_meta', 'remission_pct', '24')} "
               "at 24 h; real world: remission "
-              f"{_row(t, 'alnefeesi2022_realworld', 'remission_pct')}; 70-80% are shares responding at any time in small bipolar trials "
+              f"{_row(t, 'alnefeesi2022_realworld', 'remission_pct')}; 70-80% are shares "
+              "responding at any time in small bipolar trials "
               f"({_row(t, 'diazgranados2010', 'response_pct')}; "
               f"{_row(t, 'zarate2012', 'response_pct')})",
               f"remission {pct(at[24.0]['remission_rate'])} at 24 h after one infusion; "
