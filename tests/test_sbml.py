@@ -82,7 +82,9 @@ def test_every_model_agrees_with_roadrunner(name):
     child = name in ("herd2007", "hornik2018")
     pop = Population(1, seed=2, fixed={"age_y": 8.0 if child else 40.0,
                                        "weight_kg": 30.0 if child else 70.0})
-    for output in ("ketamine_plasma_ng_ml", "norketamine_plasma_ng_ml", "ketamine_brain_ng_ml"):
+    for output in ("ketamine_plasma_ng_ml", "norketamine_plasma_ng_ml", "ketamine_brain_ng_ml",
+                   "nmda_occupancy", "bdnf_rel", "spine_density_rel", "depression_severity",
+                   "cadss"):
         if output in model.outputs:
             actual, expected = roadrunner_vs_engine(model, Regimen(doses), pop, output)
             np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)
