@@ -34,3 +34,19 @@ def test_response_after_six_infusions_within_the_published_interval(clinic):
 def test_median_time_to_relapse_near_18_days(clinic):
     assert clinic["relapse"]["median_days_to_relapse_among_responders"] == \
         pytest.approx(18.0, abs=3.0)
+
+
+@pytest.mark.xfail(strict=True, reason="esketamine 84 mg intranasal through the same mechanism "
+                   "gives about -61% of baseline MADRS at 24 h vs about -41% in ASPIRE II "
+                   "(placebo arm -12.4 plus difference -3.9 of baseline 39.9, n = 227); "
+                   "S-ketamine's 4.7-fold potency (Ebert 1997) drives it beyond the data")
+def test_esketamine_nasal_through_the_mechanism_matches_aspire_ii():
+    """No separate effect model for esketamine: its PK (Perez-Ruixo 2021) feeds the same
+    mechanism. The published arm's relative change at 24 h, within 10 points."""
+    doc = {"name": "esk", "substance": "esketamine", "model": "perez_ruixo2021+mechanism",
+           "doses": [{"route": "intranasal", "amount": "84 mg"}],
+           "population": {"n": 400, "seed": 2, "age_y": 45},
+           "output": {"end": "3 d", "step": "1 h", "timepoints": ["24 h"]}}
+    arm = ks.run_scenario(ks.parse_scenario(doc))[0].clinic["endpoints"][0]
+    relative = arm["mean_change"] / (arm["mean_score"] - arm["mean_change"])
+    assert relative == pytest.approx((-12.4 - 3.9) / 39.9, abs=0.10)
