@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/ketasim simulate examples/single_infusion.toml --out results/demo
-	@echo "demo outputs are in results/demo/ (timecourse.parquet, summary.json, ketamine_plasma.png)"
+	@echo "demo outputs are in results/demo/ (timecourse.parquet, summary.json, ketamine_plasma.png, norketamine_plasma.png)"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
