@@ -107,7 +107,7 @@ SCORES = np.array([[30, 15, 16, 30],    # 50% at 24 h: response; remits? 15 > 10
 def test_endpoints_by_hand():
     rows = ep.endpoints(SCORES, BASE, TIMES, [24, 72])
     r = rows[0]
-    assert r["timepoint_h"] == 24 and r["scale"] == "madrs"
+    assert r["timepoint_h"] == 24 and r["scale"] == "MADRS"
     assert r["mean_score"] == pytest.approx((15 + 10 + 30 + 6) / 4)
     change = np.array([-15, -10, -10, -4])
     assert r["mean_change"] == pytest.approx(change.mean())

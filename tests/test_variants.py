@@ -3,6 +3,7 @@
 import pytest
 
 import ketasim as ks
+from ketasim.claims import madrs
 from ketasim.errors import KetasimError, ScenarioError
 
 DOC = {"name": "v", "substance": "racemic", "model": "racemic_sr+mechanism",
@@ -13,7 +14,7 @@ DOC = {"name": "v", "substance": "racemic", "model": "racemic_sr+mechanism",
 
 def change_at_24_h(variants):
     arm = ks.run_scenario(ks.parse_scenario({**DOC, "variants": variants}))[0]
-    return arm.clinic["endpoints"][0]["mean_change"]
+    return madrs(arm.clinic)[0]["mean_change"]
 
 
 @pytest.mark.parametrize("variant", [{"bdnf_val66met": "met/met"}, {"inflammation": "high"},

@@ -6,6 +6,7 @@ import json
 import numpy as np
 
 from ketasim import outputs
+from ketasim.claims import madrs
 from ketasim.clinical.visits import visit_times
 from ketasim.regimen import Dose, Regimen
 from ketasim.scenario import load_scenario
@@ -94,9 +95,12 @@ def test_visit_times_cover_baseline_timepoints_courses_and_follow_up():
 
 def test_a_mood_model_gets_endpoints_relapse_and_course(tmp_path):
     arm = run(tmp_path)
-    assert [e["timepoint_h"] for e in arm["endpoints"]] == [4.0, 24.0, 168.0]
-    at_24 = arm["endpoints"][1]
-    assert at_24["scale"] == "madrs" and at_24["mean_change"] < 0
+    assert [e["timepoint_h"] for e in madrs(arm)] == [4.0, 24.0, 168.0]
+    assert {e["scale"] for e in arm["endpoints"]} == {"MADRS", "HAM-D17", "QIDS-SR16"}
+    at_24 = madrs(arm)[1]
+    assert at_24["scale"] == "MADRS" and at_24["mean_change"] < 0
+    assert [s["timepoint_h"] for s in arm["suicidal_ideation"]] == [4.0, 24.0, 168.0]
+    assert arm["suicidal_ideation"][1]["mean_change"] <= 0
     assert 0 <= at_24["remission_rate"] <= at_24["response_rate"] <= 1
     assert {"median_days_to_relapse_among_responders",
             "responders_still_well_at_28d"} <= set(arm["relapse"])
@@ -105,12 +109,12 @@ def test_a_mood_model_gets_endpoints_relapse_and_course(tmp_path):
 
 def test_a_bigger_dose_gives_more_improvement(tmp_path):
     low, high = run(tmp_path / "low", "0.1 mg/kg"), run(tmp_path / "high", "1 mg/kg")
-    assert high["endpoints"][1]["mean_change"] < low["endpoints"][1]["mean_change"]
+    assert madrs(high)[1]["mean_change"] < madrs(low)[1]["mean_change"]
 
 
 def test_endpoint_criteria_come_from_the_scenario(tmp_path):
-    default = run(tmp_path / "d")["endpoints"][1]
+    default = madrs(run(tmp_path / "d"))[1]
     tight = run(tmp_path / "t", extra="[endpoints]\nresponse_fraction = 0.9\nremission_max = 2\n")
-    tight = tight["endpoints"][1]
+    tight = madrs(tight)[1]
     assert 0 < default["response_rate"] and tight["response_rate"] < default["response_rate"]
     assert tight["remission_rate"] <= default["remission_rate"]

@@ -56,7 +56,7 @@ def endpoints(scores, baseline, times_h, timepoints_h, scale: str = "madrs",
         col = s[:, j]
         change = col - b
         rows.append({
-            "timepoint_h": float(t), "scale": scale,
+            "timepoint_h": float(t), "scale": SCALES[scale].label,
             "mean_score": float(col.mean()), "mean_change": float(change.mean()),
             "sd_change": float(change.std(ddof=1)) if col.size > 1 else None,
             "response_rate": float(responding(col, b, response_fraction).mean()),

@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from ketasim.clinical.endpoints import course, endpoints, relapse
-from ketasim.clinical.scales import BASELINES, measure
+from ketasim.clinical.scales import BASELINES, SCALES, measure, suicidal_ideation
 from ketasim.regimen import Regimen
 
 SEVERITY = "depression_severity"
@@ -43,17 +43,27 @@ class Visits:
 
     def summary(self, regimen: Regimen, timepoints_h: tuple[float, ...], seed: int,
                 cohort: str, response_fraction: float, remission_max: float) -> dict:
-        """``endpoints`` (MADRS at each timepoint), ``relapse`` and ``course`` of the arm."""
+        """``endpoints`` (MADRS, HAM-D17 and QIDS-SR16 at each timepoint; the scenario's
+        remission cut-off applies to MADRS, the others use their own), ``suicidal_ideation``
+        (MADRS item 10), ``relapse`` and ``course`` (both on MADRS) of the arm."""
         scores = measure(np.concatenate(self.severity), np.concatenate(self.subjects), seed,
-                         cohort if cohort in BASELINES else DEFAULT_BASELINE, scales=("madrs",))
+                         cohort if cohort in BASELINES else DEFAULT_BASELINE)
         madrs = scores["madrs"].astype(float)
         baseline = madrs[:, 0]
         dose_times = [d.time_h for d in regimen.doses]
         timepoints = [t for t in timepoints_h if t > 0]
+        rows = [row for scale in SCALES for row in endpoints(
+            scores[scale].astype(float), scores[scale][:, 0].astype(float), self.times,
+            timepoints, scale=scale, response_fraction=response_fraction,
+            remission_max=remission_max if scale == "madrs" else None)]
+        item10 = suicidal_ideation(scores["madrs"])
+        columns = [int(np.argmin(np.abs(self.times - t))) for t in timepoints]
         return {
-            "endpoints": endpoints(madrs, baseline, self.times, timepoints, scale="madrs",
-                                   response_fraction=response_fraction,
-                                   remission_max=remission_max),
+            "endpoints": rows,
+            "suicidal_ideation": [{"timepoint_h": float(t), "scale": "MADRS item 10",
+                                   "mean_score": float(item10[:, j].mean()),
+                                   "mean_change": float((item10[:, j] - item10[:, 0]).mean())}
+                                  for t, j in zip(timepoints, columns, strict=True)],
             "relapse": relapse(madrs, baseline, self.times, max(dose_times),
                                response_fraction=response_fraction),
             "course": course(madrs, baseline, self.times, sorted(set(dose_times)),

@@ -206,7 +206,7 @@ def simulate(model: Model, times_h, n_subjects: int, seed: int) -> dict[float, d
     summary = visits.summary(arm.regimen, out.timepoints_h, int(seed), "trd",
                              scenario.criteria.response_fraction, scenario.criteria.remission_max)
     return {row["timepoint_h"]: row | {"mean_baseline": row["mean_score"] - row["mean_change"]}
-            for row in summary["endpoints"]}
+            for row in summary["endpoints"] if row["scale"] == "MADRS"}
 
 
 def simulated_value(target: Target, sim: dict[float, dict]) -> float:
