@@ -207,3 +207,15 @@ def test_a_covariate_the_model_does_not_use_is_reported_not_dropped(tmp_path):
     assert warnings_of(tmp_path, "age_y = 40\nasian = 1") == [
         "population.asian is set but model racemic_sr does not use it (no data for its effect); "
         "ignored"]
+
+
+def test_dosing_more_often_than_any_studied_regimen_is_flagged(tmp_path):
+    out = tmp_path / "o"
+    text = SMALL.format(amount="0.5 mg/kg").replace('at = ["0 h"]',
+                                                    'at = ["0 h", "12 h", "24 h", "36 h"]')
+    assert runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out", str(out),
+                               "--quiet"]).exit_code == 0
+    warnings = json.loads((out / "summary.json").read_text())["arms"][0]["warnings"]
+    assert any(w.startswith("4 doses within 7 days") for w in warnings)
+    (tmp_path / "b").mkdir()
+    assert not any("within 7 days" in w for w in warnings_of(tmp_path / "b", "age_y = 40"))

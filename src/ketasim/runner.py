@@ -26,6 +26,11 @@ from ketasim.scenario import Scenario
 ANAESTHETIC_MAX_MG_PER_KG = {"iv_bolus": 4.5, "iv_infusion": 4.5, "im": 13.0}
 #: Subjects whose whole time courses are kept per arm; percentile bands come from them.
 KEEP_SUBJECTS = 20_000
+#: More ketamine doses than this in any 7 days is flagged for abuse and dependence risk.
+#: Assumption: the most frequent regimens studied give 3 a week (six infusions over two weeks,
+#: Murrough 2013; esketamine induction twice a week, Spravato label); ketamine's abuse
+#: liability is why its use is supervised (Spravato REMS). No threshold is published.
+MAX_DOSES_PER_WEEK = 3
 #: summary.json safety keys: the mean over subjects of each subject's peak of an output.
 SAFETY = {"cadss_peak_mean": "cadss", "sbp_rise_peak_mean_mmhg": "sbp_rise_mmhg",
           "dbp_rise_peak_mean_mmhg": "dbp_rise_mmhg"}
@@ -126,4 +131,10 @@ def dose_warnings(regimen: Regimen, weight_kg: np.ndarray, n: int) -> tuple[str,
                          f"{per_kg.max():.3g} mg/kg) is above the anaesthetic range "
                          f"(> {limit} mg/kg, Ketalar label) in {share} subjects; "
                          "simulated anyway")
+    times = np.array(sorted(d.time_h for d in regimen.doses))
+    in_week = np.searchsorted(times, times + 168.0, side="left") - np.arange(times.size)
+    if times.size and in_week.max() > MAX_DOSES_PER_WEEK:
+        notes.append(f"{int(in_week.max())} doses within 7 days: more frequent than any "
+                     f"studied regimen (at most {MAX_DOSES_PER_WEEK} a week); ketamine carries "
+                     "a risk of abuse and dependence (supervised use, Spravato REMS)")
     return tuple(notes)
