@@ -53,3 +53,11 @@ def test_variants_need_a_mechanism_model():
 def test_user_parameters_outside_physical_ranges_are_rejected(name, value, says):
     with pytest.raises(KetasimError, match=f"parameters.{name}: {says}"):
         ks.get_model("racemic_sr+mechanism").with_parameters(**{name: value})
+
+
+def test_the_scenarios_model_carries_its_variants():
+    """Runs, summaries and figures all use the model with the variants applied."""
+    sc = ks.parse_scenario({**DOC, "variants": {"bdnf_val66met": "met/met"}})
+    values = dict(zip(sc.resolved_model().parameter_names,
+                      (p.value for p in sc.resolved_model().parameters), strict=True))
+    assert values["bdnf_val66met"] == 0.3

@@ -13,7 +13,6 @@ import xarray as xr
 
 from ketasim.clinical.visits import SEVERITY
 from ketasim.engine import simulate
-from ketasim.models import get_model
 from ketasim.plots import cascade_figure, concentration_figure
 from ketasim.population import Population
 from ketasim.runner import ArmResult, run_scenario
@@ -69,7 +68,7 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
     """Run ``scenario`` and write ``timecourse.parquet``, ``summary.json`` and one PNG per
     plasma analyte to ``out``; return the arms, the paths and notes on what was written."""
     out.mkdir(parents=True, exist_ok=True)
-    model = get_model(scenario.model)
+    model = scenario.resolved_model()
     times = scenario.output.times()
     rows = scenario.population.n * times.size * len(scenario.arms)
     notes, subset = [], None

@@ -15,7 +15,6 @@ import xarray as xr
 
 from ketasim.clinical.visits import SEVERITY, Visits, visit_times
 from ketasim.engine import iter_simulate
-from ketasim.models import get_model
 from ketasim.nca import exposures
 from ketasim.regimen import Regimen
 from ketasim.scenario import Scenario
@@ -63,7 +62,7 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
     gets every chunk of simulated subjects. A model with ``depression_severity`` is also rated
     at clinic visits (:mod:`ketasim.clinical.visits`).
     """
-    model = get_model(scenario.model).with_parameters(**scenario.parameters)
+    model = scenario.resolved_model()
     times = scenario.output.times()
     out = scenario.output
     results = []

@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from ketasim.errors import KetasimError, ScenarioError
+from ketasim.modeling.spec import Model
 from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
 from ketasim.population import COVARIATE_RANGES, Population
 from ketasim.regimen import SUBSTANCES, Dose, Regimen, finite_number, renamed, schedule
@@ -109,6 +110,10 @@ class Scenario:
     seed: int
     criteria: Criteria = Criteria()
     parameters: Mapping[str, float] = field(default_factory=dict)
+
+    def resolved_model(self) -> Model:
+        """The scenario's model with its variants' parameter values applied."""
+        return get_model(self.model).with_parameters(**self.parameters)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str):

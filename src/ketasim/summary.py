@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from ketasim import __version__
-from ketasim.models import get_model
 from ketasim.runner import ArmResult
 from ketasim.scenario import Scenario
 
@@ -36,7 +35,7 @@ def pk_block(arm: ArmResult) -> dict[str, dict[str, dict[str, float]]]:
 
 def summary(scenario: Scenario, arms: list[ArmResult], notes: list[str] = ()) -> dict:
     """The summary document of a run (see the README for every key)."""
-    model = get_model(scenario.model)
+    model = scenario.resolved_model()
     assumptions = [note for p in model.parameters for note in p.assumptions]
     if any("calibrated later" in p.description for p in model.parameters):
         notes = [*notes, "parts of the mechanism are not calibrated to clinical data yet and "

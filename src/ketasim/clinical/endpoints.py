@@ -25,7 +25,7 @@ from ketasim.clinical.scales import SCALES
 ATOL_H = 1e-6
 
 
-def _columns(times_h, wanted_h, atol_h: float = ATOL_H) -> np.ndarray:
+def time_columns(times_h, wanted_h, atol_h: float = ATOL_H) -> np.ndarray:
     """Column index of each wanted time on the grid; ValueError if one is not on it."""
     times = np.asarray(times_h, float)
     wanted = np.atleast_1d(np.asarray(wanted_h, float))
@@ -52,7 +52,7 @@ def endpoints(scores, baseline, times_h, timepoints_h, scale: str = "madrs",
     b = np.asarray(baseline, float)
     cut = SCALES[scale].remission_max if remission_max is None else remission_max
     rows = []
-    for t, j in zip(np.atleast_1d(timepoints_h), _columns(times_h, timepoints_h), strict=True):
+    for t, j in zip(np.atleast_1d(timepoints_h), time_columns(times_h, timepoints_h), strict=True):
         col = s[:, j]
         change = col - b
         rows.append({
@@ -76,7 +76,7 @@ def relapse_times(scores, baseline, times_h, last_dose_h: float,
     """
     s = np.asarray(scores, float)
     times = np.asarray(times_h, float)
-    j0 = _columns(times, last_dose_h + assess_after_h)[0]
+    j0 = time_columns(times, last_dose_h + assess_after_h)[0]
     responder = responding(s[:, j0], baseline, response_fraction)
     fail = ~responding(s[:, j0 + 1:], baseline, response_fraction)
     visits = times[j0 + 1:]
@@ -151,7 +151,7 @@ def course(scores, baseline, times_h, dose_times_h, response_fraction: float = 0
     ``response_by_dose``: fraction responding at each assessment.
     """
     doses = np.sort(np.atleast_1d(np.asarray(dose_times_h, float)))
-    cols = _columns(times_h, doses + assess_after_h)
+    cols = time_columns(times_h, doses + assess_after_h)
     resp = responding(np.asarray(scores, float)[:, cols], baseline, response_fraction)
     ever = resp.any(axis=1)
     first = np.where(ever, resp.argmax(axis=1) + 1, np.inf)  # doses until first response

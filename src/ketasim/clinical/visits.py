@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ketasim.clinical.endpoints import course, endpoints, relapse
+from ketasim.clinical.endpoints import course, endpoints, relapse, time_columns
 from ketasim.clinical.scales import BASELINES, SCALES, measure, suicidal_ideation
 from ketasim.regimen import Regimen
 
@@ -57,7 +57,7 @@ class Visits:
             timepoints, scale=scale, response_fraction=response_fraction,
             remission_max=remission_max if scale == "madrs" else None)]
         item10 = suicidal_ideation(scores["madrs"])
-        columns = [int(np.argmin(np.abs(self.times - t))) for t in timepoints]
+        columns = time_columns(self.times, timepoints)
         return {
             "endpoints": rows,
             "suicidal_ideation": [{"timepoint_h": float(t), "scale": "MADRS item 10",
