@@ -216,6 +216,6 @@ def test_dosing_more_often_than_any_studied_regimen_is_flagged(tmp_path):
     assert runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out", str(out),
                                "--quiet"]).exit_code == 0
     warnings = json.loads((out / "summary.json").read_text())["arms"][0]["warnings"]
-    assert any(w.startswith("4 doses within 7 days") for w in warnings)
+    assert any(w.startswith("4 ketamine doses within 7 days") for w in warnings)
     (tmp_path / "b").mkdir()
     assert not any("within 7 days" in w for w in warnings_of(tmp_path / "b", "age_y = 40"))

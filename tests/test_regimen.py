@@ -282,5 +282,6 @@ def test_table_is_a_dataframe_with_exact_float_text(tmp_path):
 
 
 def test_substances_and_routes_constants():
-    assert SUBSTANCES == ("racemic", "esketamine", "arketamine")
+    assert SUBSTANCES == ("racemic", "esketamine", "arketamine", "placebo", "midazolam", "ssri",
+                          "snri")
     assert "iv_infusion" in ROUTES and len(ROUTES) == 7

@@ -79,12 +79,16 @@ def test_every_model_agrees_with_roadrunner(name):
     doses = tuple(Dose(substance, route, 20.0, time_h=2.0 * k,
                        duration_h=0.5 if route == "iv_infusion" else None)
                   for k, route in enumerate(model.routes_for(substance)))
+    if model.routes_for("placebo"):  # the mechanism's expectancy and antidepressant layers
+        doses += (Dose("placebo", "intranasal", None, time_h=1.0),
+                  Dose("midazolam", "iv_bolus", 3.0, time_h=3.0),
+                  Dose("ssri", "oral", 10.0, time_h=5.0), Dose("snri", "oral", 75.0, time_h=7.0))
     child = name in ("herd2007", "hornik2018")
     pop = Population(1, seed=2, fixed={"age_y": 8.0 if child else 40.0,
                                        "weight_kg": 30.0 if child else 70.0})
     for output in ("ketamine_plasma_ng_ml", "norketamine_plasma_ng_ml", "ketamine_brain_ng_ml",
                    "nmda_occupancy", "bdnf_rel", "spine_density_rel", "depression_severity",
-                   "cadss"):
+                   "cadss", "expectancy_effect", "sert_occupancy"):
         if output in model.outputs:
             actual, expected = roadrunner_vs_engine(model, Regimen(doses), pop, output)
             np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)

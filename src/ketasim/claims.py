@@ -97,8 +97,8 @@ def claims(n: int = 400, seed: int = 1) -> list[Claim]:
               f"{single['relapse']['median_days_to_relapse_among_responders']} after one "
               f"infusion, {course['relapse']['median_days_to_relapse_among_responders']} "
               "after six",
-              "supported by the data; the model's course adds little duration so far (course "
-              "targets are not in the calibration yet)"),
+              "supported by the data; the model lengthens the benefit of a course more than "
+              "the data show (course and relapse targets are not in the calibration yet)"),
         Claim("generally well tolerated, few side effects in a clinical setting",
               "dissociation after a first esketamine dose: "
               f"{_row(t, 'esk_first_dose_dissociation', 'incidence_pct')}; blood pressure "

@@ -103,8 +103,9 @@ def dose_events(model: Model, regimens: Sequence[Regimen], subjects: Subjects, l
 
     Each dose goes to the deposits of its route: a share (bioavailability) of the amount,
     after a lag, as a bolus or, over a duration (the infusion's own, or a zero-order input
-    of the model), as a rate. kind 0 is a bolus (value mg added to the state); kind 1 changes
-    the state's input rate (value mg/h: +rate at the start, -rate at the end).
+    of the model), as a rate; a per-dose deposit adds its fraction at once. kind 0 is a bolus
+    (value mg added to the state); kind 1 changes the state's input rate (value mg/h: +rate at
+    the start, -rate at the end).
     """
     n = hi - lo
     params = subjects.params[lo:hi]
@@ -120,20 +121,26 @@ def dose_events(model: Model, regimens: Sequence[Regimen], subjects: Subjects, l
         for d in regimen.doses:
             amount = np.asarray(d.amount_mg(weight[sel]), dtype=float).reshape(-1)
             terms = np.empty((sel.size, len(model.deposits), 3))
-            k.deposit_terms_batch(params[sel], amount, terms)
+            # a dose without an amount (placebo) has per-dose deposits only; its terms are
+            # evaluated at 1 mg so that expressions dividing by the dose stay finite
+            k.deposit_terms_batch(params[sel], np.where(amount > 0, amount, 1.0), terms)
             for j in model.deposits_for(d.substance, d.route):
                 fraction, lag, duration = (terms[:, j, c] for c in range(3))
                 if not (np.all((fraction >= 0) & (fraction <= 1)) and np.all(lag >= 0)
                         and np.all(duration >= 0)):
                     raise KetasimError(f"model {model.name}: deposit {j} of {d.route} gives a "
                                        "fraction outside [0, 1] or a negative lag or duration")
-                state = model.state_names.index(model.deposits[j].state)
+                deposit = model.deposits[j]
+                state = model.state_names.index(deposit.state)
                 start = d.time_h + lag
-                if d.duration_h:
+                given = fraction if deposit.per_dose else amount * fraction
+                if deposit.per_dose:
+                    duration = np.zeros(sel.size)
+                elif d.duration_h:
                     duration = np.full(sel.size, d.duration_h)
                 rate = duration > 0
-                _put(ev, count, sel[~rate], start[~rate], state, 0, (amount * fraction)[~rate])
-                flow = (amount * fraction)[rate] / duration[rate]
+                _put(ev, count, sel[~rate], start[~rate], state, 0, given[~rate])
+                flow = given[rate] / duration[rate]
                 _put(ev, count, sel[rate], start[rate], state, 1, flow)
                 _put(ev, count, sel[rate], start[rate] + duration[rate], state, 1, -flow)
     order = np.argsort(np.where(np.arange(width) < count[:, None], ev[0], np.inf), axis=1,

@@ -66,7 +66,8 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
                   progress: Callable[[int], None] | None = None
                   ) -> tuple[list[ArmResult], list[Path], list[str]]:
     """Run ``scenario`` and write ``timecourse.parquet``, ``summary.json`` and one PNG per
-    plasma analyte to ``out``; return the arms, the paths and notes on what was written."""
+    plasma analyte that any arm receives to ``out``; return the arms, the paths and notes on
+    what was written."""
     out.mkdir(parents=True, exist_ok=True)
     model = scenario.resolved_model()
     times = scenario.output.times()
@@ -94,7 +95,8 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
                         + "\n")
     for output in model.output_names:
         analyte = output.removesuffix("_plasma_ng_ml")
-        if output.endswith("_plasma_ng_ml") and not analyte.startswith(("s_", "r_")):
+        given = any(float(arm.data[output].max()) > 0 for arm in arms)
+        if output.endswith("_plasma_ng_ml") and not analyte.startswith(("s_", "r_")) and given:
             paths.append(concentration_figure(arms, output, out / f"{analyte}_plasma.png",
                                               title=f"{scenario.name} (model {model.name})"))
     if SEVERITY in model.outputs:

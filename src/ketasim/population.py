@@ -8,7 +8,7 @@ same subjects on any number of cores.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -42,17 +42,48 @@ _PEREZ_RUIXO = ("Perez-Ruixo et al. 2021, Clin Pharmacokinet 60:501 (820 subject
                 "TRD: median weight 74 kg, range 39-170; median age 45 y, range 18-86; 58.4% "
                 "female)")
 
+_TRD = Cohort(
+    weight_median_kg=74.0, weight_cv=0.22, age_mean_y=45.0, age_sd_y=12.0,
+    age_range_y=(18.0, 86.0), p_female=0.584,
+    source=_PEREZ_RUIXO + "; spreads (weight CV 22%, age SD 12 y) are assumptions chosen "
+    "to match the reported ranges; covariates drawn independently (assumption); no Asian "
+    "ancestry (assumption: a Western trial population)")
+#: Weight and ancestry of the indication cohorts: as trd (assumption: not in the sources read).
+_AS_TRD = "; weight and ancestry as trd (assumption: not reported in the sources read)"
+
 COHORTS: dict[str, Cohort] = {
-    "trd": Cohort(
-        weight_median_kg=74.0, weight_cv=0.22, age_mean_y=45.0, age_sd_y=12.0,
-        age_range_y=(18.0, 86.0), p_female=0.584,
-        source=_PEREZ_RUIXO + "; spreads (weight CV 22%, age SD 12 y) are assumptions chosen "
-        "to match the reported ranges; covariates drawn independently (assumption); no Asian "
-        "ancestry (assumption: a Western trial population)"),
+    "trd": _TRD,
     "healthy": Cohort(
         weight_median_kg=74.0, weight_cv=0.18, age_mean_y=30.0, age_sd_y=8.0,
         age_range_y=(18.0, 55.0), p_female=0.5,
         source="assumption: typical phase-I volunteer panel; weight from " + _PEREZ_RUIXO),
+    "ptsd": replace(
+        _TRD, age_mean_y=38.9, age_sd_y=13.2, age_range_y=(18.0, 70.0), p_female=23 / 30,
+        source="age 38.9 y (SD 13.2), 23 of 30 female: chronic-PTSD ketamine trial "
+        "feder2021_ptsd (NCT02397889 results); age 18-70: inclusion of abdallah2022_ptsd "
+        "(NCT02655692), whose veterans and service members were mostly men (share not in the "
+        "sources read)" + _AS_TRD),
+    "social_anxiety": replace(
+        _TRD, age_mean_y=30.0, age_sd_y=10.0, age_range_y=(18.0, 65.0), p_female=0.5,
+        source="age 18-65: inclusion of taylor2018_sad (NCT02083926); mean age 30 y (SD 10) "
+        "and 50% female: assumption: its demographics are not in the shared data nor the "
+        "sources found" + _AS_TRD),
+    "anxiety": replace(
+        _TRD, age_mean_y=35.7, age_sd_y=11.0, age_range_y=(18.0, 65.0), p_female=0.563,
+        source="mean age 35.7 y, 56.3% female: 144 GAD trial patients (Matza LS et al. 2010 "
+        "Int J Methods Psychiatr Res 19:223, PMC6878292); age SD 11 y and range 18-65: "
+        "assumption; glue2017_anxiety's demographics are not in the shared data"
+        + _AS_TRD),
+    "ocd": replace(
+        _TRD, age_mean_y=41.7, age_sd_y=13.5, age_range_y=(18.0, 65.0), p_female=0.4,
+        source="age 41.7 y (SD 13.5), all 18-65, 4 of 10 female: bloch2012_ocd (NCT01349231 "
+        "results)" + _AS_TRD),
+    "suicidal_ideation": replace(
+        _TRD, age_mean_y=39.6, age_sd_y=13.2, age_range_y=(18.0, 65.0), p_female=0.6,
+        source="age 39.6 y (SD 13.2) and 60% female: grunebaum2018's arms pooled (ketamine "
+        "38.4, SD 13.2, 55% female; midazolam 40.7, SD 13.1, 65%; n 40 each; Cochrane 2021 "
+        "characteristics table, PMC8434915); age 18-65: assumption: adult trial range"
+        + _AS_TRD),
 }
 
 #: Every covariate with the range a user may fix it to: weight (kg), age (years), and 0/1

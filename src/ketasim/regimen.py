@@ -16,7 +16,15 @@ import pandas as pd
 from ketasim.errors import ScenarioError
 from ketasim.units import show
 
-SUBSTANCES = ("racemic", "esketamine", "arketamine")
+#: Ketamine and its enantiomers, which the PK models take.
+KETAMINE = ("racemic", "esketamine", "arketamine")
+#: Comparators and background treatments, which the mechanism models take: inert placebo (no
+#: amount), midazolam (active placebo), and oral antidepressants (ssri: escitalopram mg; snri:
+#: venlafaxine extended-release mg).
+COMPARATORS = ("placebo", "midazolam", "ssri", "snri")
+SUBSTANCES = KETAMINE + COMPARATORS
+#: Substances given without an amount.
+NO_AMOUNT = ("placebo",)
 ROUTES = ("iv_bolus", "iv_infusion", "im", "intranasal", "oral", "sublingual", "subcutaneous")
 INFUSION_ROUTES = ("iv_infusion",)
 HOURS_PER_WEEK = 168.0
@@ -66,11 +74,12 @@ class Dose:
     """One administration of `amount` mg (mg/kg body weight if `per_kg`) at `time_h` hours.
 
     `duration_h` (hours, > 0) is required for an infusion route and forbidden otherwise.
+    A placebo takes no amount (`None`); every other substance needs one.
     """
 
     substance: str
     route: str
-    amount: float
+    amount: float | None
     per_kg: bool = False
     time_h: float = 0.0
     duration_h: float | None = None
@@ -78,12 +87,18 @@ class Dose:
     def __post_init__(self) -> None:
         _choice(self.substance, SUBSTANCES, "substance")
         _choice(self.route, ROUTES, "route")
-        if finite_number(self.amount, "amount") <= 0:
+        if self.substance in NO_AMOUNT:
+            if self.amount is not None:
+                raise ScenarioError(f"amount: a {self.substance} dose takes no amount; remove it "
+                                    f"(got {show(self.amount)})")
+        elif self.amount is None:
+            raise ScenarioError(f"amount: a {self.substance} dose needs an amount, e.g. '20 mg'")
+        elif finite_number(self.amount, "amount") <= 0:
             raise ScenarioError(f"amount: must be more than 0, got {show(self.amount)}")
         if not isinstance(self.per_kg, bool):
             raise ScenarioError(f"per_kg: must be True or False, got {show(self.per_kg)}")
         limit, unit = (MAX_AMOUNT_MG_PER_KG, "mg/kg") if self.per_kg else (MAX_AMOUNT_MG, "mg")
-        if self.amount > limit:
+        if self.amount is not None and self.amount > limit:
             raise ScenarioError(f"amount: {self.amount:g} {unit} is above the largest accepted "
                                 f"single dose ({limit:g} {unit}); check the number and unit")
         if finite_number(self.time_h, "time") < 0:
@@ -99,12 +114,12 @@ class Dose:
             raise ScenarioError(f"duration: must be longer than 0, got {show(self.duration_h)}")
 
     def amount_mg(self, weight_kg: float | np.ndarray) -> float | np.ndarray:
-        """Amount in mg for body weight(s) `weight_kg` (kg, > 0)."""
+        """Amount in mg for body weight(s) `weight_kg` (kg, > 0); 0 for a placebo."""
         weights = np.asarray(weight_kg, dtype=float)
         if not np.all(np.isfinite(weights) & (weights > 0)):
             raise ScenarioError(f"weight_kg: every weight must be finite and > 0 kg, "
                                 f"got {show(weight_kg)}")
-        amounts = self.amount * (weights if self.per_kg else np.ones_like(weights))
+        amounts = (self.amount or 0.0) * (weights if self.per_kg else np.ones_like(weights))
         return float(amounts) if amounts.ndim == 0 else amounts
 
     @property
@@ -250,7 +265,11 @@ def _cell(row: dict, column: str, where: str, optional: bool = False) -> float:
 
 
 def _dose_from_row(row: dict, where: str) -> Dose:
-    time, amount = _cell(row, "TIME", where), _cell(row, "AMT", where)
+    drug = row["DRUG"].strip()
+    time, amount = _cell(row, "TIME", where), _cell(row, "AMT", where, drug in NO_AMOUNT)
+    if drug in NO_AMOUNT and amount != 0:
+        raise ScenarioError(f"{where}, AMT: a {drug} dose takes no amount; give 0 or leave it "
+                            f"empty, got {amount:g}")
     rate, duration = _cell(row, "RATE", where, True), _cell(row, "DUR", where, True)
     route = row["ROUTE"].strip()
     for column, value in (("RATE", rate), ("DUR", duration)):
@@ -267,7 +286,8 @@ def _dose_from_row(row: dict, where: str) -> Dose:
                             f"({duration:g})")
     infusion_h = duration or (amount / rate if rate else None)
     try:
-        return Dose(row["DRUG"].strip(), route, amount, time_h=time, duration_h=infusion_h)
+        return Dose(drug, route, None if drug in NO_AMOUNT else amount, time_h=time,
+                    duration_h=infusion_h)
     except ScenarioError as error:
         raise renamed(error, {field: f"{where}, {column}"
                               for field, column in _COLUMN_OF_FIELD.items()}) from None

@@ -16,7 +16,7 @@ import xarray as xr
 from ketasim.clinical.visits import SEVERITY, Visits, visit_times
 from ketasim.engine import iter_simulate
 from ketasim.nca import exposures
-from ketasim.regimen import Regimen
+from ketasim.regimen import KETAMINE, Regimen
 from ketasim.scenario import Scenario
 
 #: Highest single dose by route in the anaesthetic range (mg/kg); larger doses are simulated but
@@ -114,12 +114,13 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
 
 
 def dose_warnings(regimen: Regimen, weight_kg: np.ndarray, n: int) -> tuple[str, ...]:
-    """Flags for doses above the anaesthetic range, per dose, with the share of subjects
-    (counted among ``weight_kg``, the kept subjects, of ``n``)."""
+    """Flags for ketamine doses above the anaesthetic range, per dose, with the share of
+    subjects (counted among ``weight_kg``, the kept subjects, of ``n``); for more than
+    :data:`MAX_DOSES_PER_WEEK` ketamine doses in 7 days; for midazolam's unused amount."""
     notes = []
     for k, dose in enumerate(regimen.doses):
         limit = ANAESTHETIC_MAX_MG_PER_KG.get(dose.route)
-        if limit is None:
+        if limit is None or dose.substance not in KETAMINE:
             continue
         per_kg = dose.amount_mg(weight_kg) / weight_kg
         above = int((per_kg > limit).sum())
@@ -130,10 +131,13 @@ def dose_warnings(regimen: Regimen, weight_kg: np.ndarray, n: int) -> tuple[str,
                          f"{per_kg.max():.3g} mg/kg) is above the anaesthetic range "
                          f"(> {limit} mg/kg, Ketalar label) in {share} subjects; "
                          "simulated anyway")
-    times = np.array(sorted(d.time_h for d in regimen.doses))
+    if any(d.substance == "midazolam" for d in regimen.doses):
+        notes.append("midazolam is modelled as an active placebo (expectancy of a felt "
+                     "session, docs/models/mechanism.md): its amount changes nothing")
+    times = np.array(sorted(d.time_h for d in regimen.doses if d.substance in KETAMINE))
     in_week = np.searchsorted(times, times + 168.0, side="left") - np.arange(times.size)
     if times.size and in_week.max() > MAX_DOSES_PER_WEEK:
-        notes.append(f"{int(in_week.max())} doses within 7 days: more frequent than any "
+        notes.append(f"{int(in_week.max())} ketamine doses within 7 days: more frequent than any "
                      f"studied regimen (at most {MAX_DOSES_PER_WEEK} a week); ketamine carries "
                      "a risk of abuse and dependence (supervised use, Spravato REMS)")
     return tuple(notes)

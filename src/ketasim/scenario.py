@@ -147,7 +147,7 @@ _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 class _DoseIn(_Table):
     route: str
-    amount: Any
+    amount: Any = None
     substance: str | None = None
     duration: Any = None
     at: Annotated[list[Any], Field(min_length=1)] | None = None
@@ -279,7 +279,8 @@ def _regimen(doses: list[_DoseIn], path: str, substance: tuple[str | None, str],
         if name is None:
             raise ScenarioError(f"{where}.substance: no substance given; set 'substance' (one of "
                                 f"{', '.join(SUBSTANCES)}) on the dose, its arm or the file")
-        amount, per_kg = parse_amount(dose.amount, fields["amount"])
+        amount, per_kg = (None, False) if dose.amount is None else \
+            parse_amount(dose.amount, fields["amount"])
         duration = None if dose.duration is None else \
             parse_duration(dose.duration, fields["duration"])
         try:
@@ -292,16 +293,17 @@ def _regimen(doses: list[_DoseIn], path: str, substance: tuple[str | None, str],
 
 
 def _default_model(doc: _FileIn) -> str:
-    """The first built-in model that takes every dose of every arm (else the default model,
-    whose check then names what it does not take)."""
+    """The first built-in model that takes every dose of every arm; else the first that takes
+    every substance (its check then names the routes it takes), else the default model."""
     arms = [(None, doc.doses)] if doc.doses is not None else \
         [(arm.substance, arm.doses) for arm in doc.arms or ()]
     wanted = {(dose.substance or arm_substance or doc.substance, dose.route)
               for arm_substance, doses in arms for dose in doses}
-    for name in MODEL_NAMES:
-        model = get_model(name)
-        if all(route in model.routes_for(substance) for substance, route in wanted):
-            return name
+    for takes in (lambda model, substance, route: route in model.routes_for(substance),
+                  lambda model, substance, route: bool(model.routes_for(substance))):
+        for name in MODEL_NAMES:
+            if all(takes(get_model(name), substance, route) for substance, route in wanted):
+                return name
     return DEFAULT_MODEL
 
 

@@ -1,7 +1,8 @@
 """Patient variants a scenario can switch on: each maps to mechanism parameters, with evidence.
 
 ``[variants]`` in a scenario file: ``bdnf_val66met`` ("val/val", "val/met", "met/met"),
-``inflammation`` ("typical", "high"), ``benzodiazepine`` and ``lamotrigine`` (true/false).
+``inflammation`` ("typical", "high"), ``benzodiazepine`` and ``lamotrigine`` (true/false), and
+the trial design's ``masked`` (true/false: placebo patients cannot tell what they received).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ VARIANTS: dict[str, dict[object, dict[str, float]]] = {
     # Mathew 2010 (Int J Neuropsychopharmacol 13:71): lamotrigine pretreatment did not alter
     # ketamine's effect, so it changes nothing here.
     "lamotrigine": {False: {}, True: {}},
+    # A masked design (e.g. the infusion given under general anaesthesia, Lii 2023 Nat Ment
+    # Health 1:876): placebo patients cannot tell what they got, so a placebo session is
+    # believed like an active one (belief_active = 1, docs/models/mechanism.md).
+    "masked": {False: {}, True: {"belief_placebo": 1.0}},
 }
 
 

@@ -4,9 +4,12 @@ Pure functions on arrays. ``scores`` is subject x time (points), ``times_h`` the
 column (h from the first dose), ``baseline`` the recorded baseline score per subject (points; the
 pre-dose visit). Rates are fractions (0-1) of the subjects given. Definitions:
 
-- response: reduction from baseline >= ``response_fraction`` x baseline (default 0.5, i.e.
-  >= 50%; the definition of the trials in clinical_outcomes.csv, e.g. Murrough 2013, Han 2016);
-- remission: score <= ``remission_max`` (default per scale, see ``scales.SCALES``: MADRS <= 10);
+- response: reduction from baseline >= ``response_fraction`` x baseline (default per scale, see
+  ``scales.SCALES``: 0.5, i.e. >= 50%, for the depression scales and the SSI, the definition of
+  the trials in clinical_outcomes.csv, e.g. Murrough 2013, Han 2016; 0.35 for LSAS and Y-BOCS,
+  0.30 for PCL-5);
+- remission: score <= ``remission_max`` (default per scale: MADRS <= 10; None for a scale
+  without a conventional cut-off, e.g. PCL-5);
 - relapse: after responding at the assessment following the last dose, failing the response
   criterion on ``consecutive`` (default 2) consecutive visits; time to relapse is counted from
   the last dose to the first of those visits. Definition as in Murrough JW et al. 2013 Biol
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ketasim.clinical.scales import SCALES
+from ketasim.clinical.scales import get_scale
 
 #: Timepoints must lie on the output grid within this tolerance (h).
 ATOL_H = 1e-6
@@ -44,23 +47,27 @@ def responding(scores, baseline, response_fraction: float = 0.5) -> np.ndarray:
 
 
 def endpoints(scores, baseline, times_h, timepoints_h, scale: str = "madrs",
-              response_fraction: float = 0.5, remission_max: float | None = None
+              response_fraction: float | None = None, remission_max: float | None = None
               ) -> list[dict]:
-    """One row per timepoint: mean score, mean change (negative = improvement) and its SD
-    (ddof 1; None with one subject), response and remission rates (fractions)."""
+    """One row per timepoint on ``scale``: mean score, mean change (negative = improvement) and
+    its SD (ddof 1; None with one subject), response and remission rates (fractions; remission
+    None without a cut-off). ``response_fraction`` and ``remission_max`` default to the scale's
+    own definitions."""
     s = np.asarray(scores, float)
     b = np.asarray(baseline, float)
-    cut = SCALES[scale].remission_max if remission_max is None else remission_max
+    sc = get_scale(scale)
+    fraction = sc.response_fraction if response_fraction is None else response_fraction
+    cut = sc.remission_max if remission_max is None else remission_max
     rows = []
     for t, j in zip(np.atleast_1d(timepoints_h), time_columns(times_h, timepoints_h), strict=True):
         col = s[:, j]
         change = col - b
         rows.append({
-            "timepoint_h": float(t), "scale": SCALES[scale].label,
+            "timepoint_h": float(t), "scale": sc.label,
             "mean_score": float(col.mean()), "mean_change": float(change.mean()),
             "sd_change": float(change.std(ddof=1)) if col.size > 1 else None,
-            "response_rate": float(responding(col, b, response_fraction).mean()),
-            "remission_rate": float((col <= cut).mean()),
+            "response_rate": float(responding(col, b, fraction).mean()),
+            "remission_rate": None if cut is None else float((col <= cut).mean()),
         })
     return rows
 

@@ -2,8 +2,9 @@
 
 A model with the output ``depression_severity`` (fraction of each patient's baseline) is rated
 at a baseline visit (t = 0), at the scenario's timepoints, 24 h after each dose (response over a
-course) and daily after the last dose (relapse). Chunks of subjects are collected at those
-times only, so populations of millions fit in memory.
+course) and daily after the last dose (relapse), on the depression scales, the SSI and the
+cohort's indication scale (``scales.RATINGS``). Chunks of subjects are collected at those times
+only, so populations of millions fit in memory.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ import numpy as np
 import xarray as xr
 
 from ketasim.clinical.endpoints import course, endpoints, relapse, time_columns
-from ketasim.clinical.scales import BASELINES, SCALES, measure, suicidal_ideation
+from ketasim.clinical.scales import SCALE_NAMES, SCALES, measure, rating, suicidal_ideation
 from ketasim.regimen import Regimen
 
 SEVERITY = "depression_severity"
-#: Cohorts without their own baseline distribution are rated like TRD patients (assumption
-#: until cohorts carry baseline severity).
-DEFAULT_BASELINE = "trd"
 
 
 def visit_times(regimen: Regimen, timepoints_h: tuple[float, ...], end_h: float) -> np.ndarray:
@@ -43,26 +41,34 @@ class Visits:
 
     def summary(self, regimen: Regimen, timepoints_h: tuple[float, ...], seed: int,
                 cohort: str, response_fraction: float, remission_max: float) -> dict:
-        """``endpoints`` (MADRS, HAM-D17 and QIDS-SR16 at each timepoint; the scenario's
-        remission cut-off applies to MADRS, the others use their own), ``suicidal_ideation``
-        (MADRS item 10), ``relapse`` and ``course`` (both on MADRS) of the arm."""
+        """``endpoints`` at each timepoint on MADRS, HAM-D17 and QIDS-SR16 (the scenario's
+        response fraction applies to all three, its remission cut-off to MADRS, the others use
+        their own) and on the cohort's indication scale with its own response and remission
+        definitions; ``suicidal_ideation`` (MADRS item 10 and SSI); ``relapse`` and ``course``
+        (both on MADRS) of the arm."""
+        r = rating(cohort)
         scores = measure(np.concatenate(self.severity), np.concatenate(self.subjects), seed,
-                         cohort if cohort in BASELINES else DEFAULT_BASELINE)
+                         r, (*SCALE_NAMES, *r.own))
         madrs = scores["madrs"].astype(float)
         baseline = madrs[:, 0]
         dose_times = [d.time_h for d in regimen.doses]
         timepoints = [t for t in timepoints_h if t > 0]
-        rows = [row for scale in SCALES for row in endpoints(
-            scores[scale].astype(float), scores[scale][:, 0].astype(float), self.times,
-            timepoints, scale=scale, response_fraction=response_fraction,
-            remission_max=remission_max if scale == "madrs" else None)]
-        item10 = suicidal_ideation(scores["madrs"])
+        criteria = {name: (response_fraction, remission_max if name == "madrs" else None)
+                    for name in SCALE_NAMES}
+        if r.primary is not None:
+            criteria[r.primary] = (None, None)
+        rows = [row for name, (fraction, cut) in criteria.items() for row in endpoints(
+            scores[name].astype(float), scores[name][:, 0].astype(float), self.times,
+            timepoints, scale=name, response_fraction=fraction, remission_max=cut)]
         columns = time_columns(self.times, timepoints)
+        ideation = (("MADRS item 10", suicidal_ideation(scores["madrs"])),
+                    (SCALES["ssi"].label, scores["ssi"]))
         return {
             "endpoints": rows,
-            "suicidal_ideation": [{"timepoint_h": float(t), "scale": "MADRS item 10",
-                                   "mean_score": float(item10[:, j].mean()),
-                                   "mean_change": float((item10[:, j] - item10[:, 0]).mean())}
+            "suicidal_ideation": [{"timepoint_h": float(t), "scale": label,
+                                   "mean_score": float(s[:, j].mean()),
+                                   "mean_change": float((s[:, j] - s[:, 0]).mean())}
+                                  for label, s in ideation
                                   for t, j in zip(timepoints, columns, strict=True)],
             "relapse": relapse(madrs, baseline, self.times, max(dose_times),
                                response_fraction=response_fraction),

@@ -2,10 +2,11 @@
 
 The manifest (``ketasim/clinical/data/calibration_targets.csv``, :func:`load_targets`) lists the
 published rows a calibration may use; :func:`select_targets` picks, by its ``use`` column, the
-arm-level results of ONE 0.5 mg/kg racemic IV infusion (MADRS change, response, remission from
-2 h to day 14) and says for every other row why it is not used. A simulated arm
-(``racemic_sr+mechanism``, TRD cohort, rated by the clinic layer exactly as
-:func:`ketasim.runner.run_scenario` rates it) is compared with each target:
+arm-level results of one 0.5 mg/kg racemic IV infusion, of its comparators (midazolam, saline,
+saline masked by anaesthesia) and of a newly started oral antidepressant with placebo sprays
+(the esketamine trials' comparator arm), and says for every other row why it is not used. Each
+arm of :data:`ARMS` is simulated (``racemic_sr+mechanism``, TRD cohort, rated by the clinic
+layer exactly as :func:`ketasim.runner.run_scenario` rates it) and compared with its targets:
 
 - a mean (MADRS change in points, or the change as a fraction of the arm's own baseline) with a
   normal likelihood, SE = SD / sqrt(n); SD from the row (``SD x``, or derived from a paired
@@ -18,10 +19,7 @@ by hand), deterministic for a seed: the virtual patients (PK and mood random eff
 rating noise) are the same in every evaluation (common random numbers), only their parameters
 change. :func:`fit` minimises it with bounded Nelder-Mead on log-parameters.
 
-Comparator arms (placebo, saline, midazolam) and drug-minus-control contrasts are NOT used: there
-is no placebo model yet. The ketamine arms' changes therefore contain the placebo/expectancy
-response as well as the drug effect, and the fitted gains describe the whole arm. Refit once a
-placebo model exists.
+Drug-minus-control contrasts (odds ratios, SMDs) are not fitted: their arms are.
 """
 
 from __future__ import annotations
@@ -46,9 +44,30 @@ MODEL_NAME = "racemic_sr+mechanism"
 #: Free parameters and their bounds (declared units). ``cv`` is the coefficient of variation of
 #: the log-normal between-patient variability shared by :data:`VARIABLE` (each drawn
 #: independently).
-BOUNDS: dict[str, tuple[float, float]] = {"w_fast": (0.2, 40.0), "w_slow": (0.2, 40.0),
-                                          "cv": (0.05, 2.0)}
-VARIABLE = ("w_fast", "w_slow")
+BOUNDS: dict[str, tuple[float, float]] = {
+    "w_fast": (0.2, 40.0), "w_slow": (0.2, 40.0), "w_expectancy": (0.02, 3.0),
+    "belief_placebo": (0.01, 1.0), "w_antidepressant": (0.01, 5.0), "cv": (0.05, 2.0)}
+VARIABLE = ("w_fast", "w_slow", "w_expectancy")
+#: Parameters the calibration script fits (with ``cv``).
+FITTED = ("w_slow", "w_expectancy", "belief_placebo", "w_antidepressant")
+_INFUSION = {"route": "iv_infusion", "duration": "40 min"}
+#: The simulated arms (TRD cohort): scenario doses and variants.
+ARMS: dict[str, dict] = {
+    "ketamine": {"doses": [{"substance": "racemic", "amount": "0.5 mg/kg"} | _INFUSION]},
+    # Murrough 2013 Am J Psychiatry: midazolam 0.045 mg/kg over 40 min
+    "midazolam": {"doses": [{"substance": "midazolam", "amount": "0.045 mg/kg"} | _INFUSION]},
+    "saline": {"doses": [{"substance": "placebo"} | _INFUSION]},
+    # Lii 2023 Nat Ment Health: saline infused during surgery under general anaesthesia
+    "masked saline": {"doses": [{"substance": "placebo"} | _INFUSION],
+                      "variants": {"masked": True}},
+    # TRANSFORM-1/2 comparator: a new oral antidepressant from day 1 (escitalopram 10 mg/day
+    # stands for the four allowed; assumption: no titration) and placebo sprays twice a week
+    "new AD + placebo spray": {"doses": [
+        {"substance": "ssri", "route": "oral", "amount": "10 mg", "every": "24 h", "count": 28},
+        {"substance": "placebo", "route": "intranasal",
+         "at": [f"{d} d" for d in (0, 3, 7, 10, 14, 17, 21, 24)]}]},
+}
+
 #: SD of a MADRS change (points) when a row gives none: assumption: ~11 points, the SD implied
 #: by Murrough 2013 AJP (-16.5, t(46) = -10.31 -> 10.97); not needed by the current selection.
 ASSUMED_SD_CHANGE = 11.0
@@ -64,14 +83,16 @@ SINGLE_DOSE_USE = ("single dose", "onset within hours")
 _MEAN_SIGN = {"mean_change_from_baseline": 1.0, "mean_decrease_from_baseline": -1.0}
 _RATES = {"response_pct": "response", "remission_pct": "remission"}
 _CONTRAST = re.compile(r"difference|odds_ratio|SMD|hedges|cohen|relative_risk", re.I)
-_COMPARATOR = re.compile(r"placebo|saline|midazolam| vs ", re.I)
+#: ``use`` prefixes of the antidepressant + placebo spray comparator's rows.
+AD_COMPARATOR_USE = "esketamine comparator"
 
 
 @dataclass(frozen=True)
 class Target:
-    """One observed statistic. ``kind``: ``change`` (MADRS points, negative = better),
-    ``relative_change`` (fraction of the arm's mean baseline), ``response`` or ``remission``
-    (rate 0-1). ``sd`` (same unit as ``observed``) for means; ``rows`` are manifest indices."""
+    """One observed statistic of one of :data:`ARMS`. ``kind``: ``change`` (MADRS points,
+    negative = better), ``relative_change`` (fraction of the arm's mean baseline), ``response``
+    or ``remission`` (rate 0-1). ``sd`` (same unit as ``observed``) for means; ``rows`` are
+    manifest indices."""
 
     label: str
     kind: str
@@ -82,6 +103,7 @@ class Target:
     sd_source: str = ""
     rows: tuple[int, ...] = ()
     fitted: bool = True
+    arm: str = "ketamine"
 
     @property
     def se(self) -> float | None:
@@ -106,68 +128,86 @@ def _label(row: pd.Series) -> str:
     return f"{row['study']} {row['statistic']} @ {row['timepoint_h']} h (n {row['n']})"
 
 
+def arm_of(row: pd.Series) -> tuple[str | None, str]:
+    """The arm of :data:`ARMS` a manifest row describes, or None with the reason."""
+    use, arm, drug = row["use"], row["arm"].lower(), row["drug"]
+    if use.startswith(AD_COMPARATOR_USE):
+        if row["study"] not in ("transform1", "transform_pooled_turkoz2021"):
+            return None, "esketamine comparator outside the adult TRANSFORM-1/2 population " \
+                         "(>= 65 y, Japan) or by sex"
+        return "new AD + placebo spray", ""
+    if not use.startswith(SINGLE_DOSE_USE):
+        return None, "not a single-dose or antidepressant-comparator target (course, " \
+                     "relapse, esketamine, safety or claim row)"
+    if " vs " in arm:
+        return None, "two arms pooled (a contrast)"
+    if "midazolam" in arm:
+        return "midazolam", ""
+    if "saline" in arm or "placebo" in arm:
+        return ("masked saline" if row["study"] == "lii2023_masked" else "saline"), ""
+    if "racemic" not in drug:
+        return None, "not racemic ketamine"
+    if row["dose"] not in ("0.5", ""):
+        return None, f"dose {row['dose']} mg/kg, not 0.5"
+    return "ketamine", ""
+
+
 def select_targets(table: pd.DataFrame | None = None
                    ) -> tuple[list[Target], list[tuple[int, str, str]]]:
-    """Targets of the single 0.5 mg/kg IV infusion, chosen by the manifest's ``use`` column,
-    and every row not used as ``(row index, label, reason)``."""
+    """Targets of the arms of :data:`ARMS`, chosen by the manifest's ``use`` column, and every
+    row not used as ``(row index, label, reason)``."""
     t = load_targets() if table is None else table
     targets: list[Target] = []
     skipped: list[tuple[int, str, str]] = []
-    baselines = {}  # study -> (row, mean score at 0 h) for mean_score trajectories
+    arms = {i: arm_of(row) for i, row in t.iterrows()}
+    baselines = {(row["study"], arms[i][0]): (i, float(row["value"]))
+                 for i, row in t.iterrows()
+                 if row["statistic"] == "mean_score" and row["timepoint_h"] == "0"
+                 and arms[i][0] is not None}
     for i, row in t.iterrows():
-        if row["statistic"] == "mean_score" and row["timepoint_h"] == "0" \
-                and row["use"].startswith(SINGLE_DOSE_USE):
-            baselines[(row["study"], row["arm"])] = (i, float(row["value"]))
-    for i, row in t.iterrows():
-        why = None
-        use, stat = row["use"], row["statistic"]
-        if not use.startswith(SINGLE_DOSE_USE):
-            why = "not a single-dose target (course, relapse, esketamine, comparator drug, " \
-                  "safety or claim row)"
+        arm, why = arms[i]
+        stat = row["statistic"]
+        if arm is None:
+            pass
         elif _CONTRAST.search(stat):
-            why = "drug-minus-control contrast: needs a placebo/midazolam model (none yet)"
-        elif _COMPARATOR.search(row["arm"]):
-            why = "comparator arm (placebo/saline/midazolam): no placebo model yet"
-        elif "racemic" not in row["drug"]:
-            why = "not racemic ketamine"
-        elif row["dose"] not in ("0.5", ""):
-            why = f"dose {row['dose']} mg/kg, not 0.5"
-        elif "bipolar" in use:
+            why = "drug-minus-control contrast: its arms are fitted instead"
+        elif "bipolar" in row["use"]:
             why = "bipolar depression: not the TRD cohort"
         elif "HDRS" in row["endpoint"] or "HAM-D" in row["endpoint"]:
             why = "HDRS-25 total: the clinic layer has no HDRS-25 linking"
         elif "<=12" in row["endpoint"]:
-            why = ("remission defined as MADRS <= 12 in an MDD arm with baseline 25.1: depends "
-                   "on the baseline distribution, which the TRD cohort (31.9) does not match")
+            why = ("remission defined as MADRS <= 12: depends on the baseline distribution, "
+                   "which the TRD cohort (31.9) does not match (Lii 2023: 25.1 and 29.9; "
+                   "TRANSFORM: ~37)")
         elif not re.fullmatch(r"[\d.]+", row["timepoint_h"]):
             why = "not time-locked"
-        if why is None:
-            time_h = float(row["timepoint_h"])
-            value = float(row["value"])
-            if stat in _MEAN_SIGN:
-                mean = _MEAN_SIGN[stat] * value
-                sd, src = _sd_of(row, mean)
-                targets.append(Target(_label(row), "change", time_h, mean, int(row["n"]), sd,
-                                      src, (int(i),), time_h >= FIT_FROM_H))
-            elif stat in _RATES:
-                targets.append(Target(_label(row), _RATES[stat], time_h, value / 100.0,
-                                      int(row["n"]), rows=(int(i),),
-                                      fitted=time_h >= FIT_FROM_H))
-            elif stat == "mean_score" and (row["study"], row["arm"]) in baselines:
-                if time_h == 0:
-                    why = "baseline of a mean-score trajectory (reference of its other rows)"
-                else:
-                    j, base = baselines[(row["study"], row["arm"])]
-                    sd, _ = _sd_of(row, 0.0)
-                    targets.append(Target(
-                        _label(row) + " as fraction of its 0-h mean", "relative_change", time_h,
-                        (value - base) / base, int(row["n"]), sd / base,
-                        "row's SD of the score / 0-h mean (SD of the change not reported)",
-                        (int(i), j), time_h >= FIT_FROM_H))
-            else:
-                why = f"statistic {stat} not modelled"
-        if why is not None:
+        if why:
             skipped.append((int(i), _label(row), why))
+            continue
+        time_h, value = float(row["timepoint_h"]), float(row["value"])
+        common = {"n": int(row["n"]), "fitted": time_h >= FIT_FROM_H, "arm": arm}
+        if stat in _MEAN_SIGN:
+            mean = _MEAN_SIGN[stat] * value
+            sd, src = _sd_of(row, mean)
+            targets.append(Target(_label(row), "change", time_h, mean, sd=sd, sd_source=src,
+                                  rows=(int(i),), **common))
+        elif stat in _RATES:
+            targets.append(Target(_label(row), _RATES[stat], time_h, value / 100.0,
+                                  rows=(int(i),), **common))
+        elif stat == "mean_score" and (row["study"], arm) in baselines:
+            if time_h == 0:
+                skipped.append((int(i), _label(row), "baseline of a mean-score trajectory "
+                                "(reference of its other rows)"))
+                continue
+            j, base = baselines[(row["study"], arm)]
+            sd, _ = _sd_of(row, 0.0)
+            targets.append(Target(
+                _label(row) + " as fraction of its 0-h mean", "relative_change", time_h,
+                (value - base) / base, sd=sd / base,
+                sd_source="row's SD of the score / 0-h mean (SD of the change not reported)",
+                rows=(int(i), j), **common))
+        else:
+            skipped.append((int(i), _label(row), f"statistic {stat} not modelled"))
     return targets, skipped
 
 
@@ -187,23 +227,24 @@ def build_model(values: dict[str, float], base: Model | None = None) -> Model:
     return replace(base, parameters=tuple(params))
 
 
-def simulate(model: Model, times_h, n_subjects: int, seed: int) -> dict[float, dict]:
-    """One 0.5 mg/kg / 40-min IV infusion at 0 h in ``n_subjects`` TRD patients (``seed``),
-    rated as the runner rates it; endpoints by time (h) plus ``mean_baseline`` (points)."""
+def simulate(model: Model, arm: str, times_h, n_subjects: int, seed: int) -> dict[float, dict]:
+    """Arm ``arm`` of :data:`ARMS` in ``n_subjects`` TRD patients (``seed``), rated as the
+    runner rates it; MADRS endpoints by time (h) plus ``mean_baseline`` (points)."""
     times = sorted({float(t) for t in times_h})
     end = max(times)
+    design = ARMS[arm]
     scenario = parse_scenario({
-        "name": "calibration", "substance": "racemic", "model": MODEL_NAME,
-        "doses": [{"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min",
-                   "at": ["0 h"]}],
+        "name": f"calibration: {arm}", "model": MODEL_NAME, "doses": design["doses"],
+        "variants": design.get("variants", {}),
         "population": {"n": int(n_subjects), "cohort": "trd", "seed": int(seed)},
         "output": {"end": f"{end} h", "step": "24 h", "timepoints": [f"{t} h" for t in times]}})
-    arm, out = scenario.arms[0], scenario.output
-    visits = Visits(visit_times(arm.regimen, out.timepoints_h, out.end_h))
+    model = model.with_parameters(**scenario.parameters)
+    regimen, out = scenario.arms[0].regimen, scenario.output
+    visits = Visits(visit_times(regimen, out.timepoints_h, out.end_h))
     grid = np.union1d(out.times(), visits.times)
-    for chunk in iter_simulate(model, arm.regimen, scenario.population, grid):
+    for chunk in iter_simulate(model, regimen, scenario.population, grid):
         visits.add(chunk)
-    summary = visits.summary(arm.regimen, out.timepoints_h, int(seed), "trd",
+    summary = visits.summary(regimen, out.timepoints_h, int(seed), "trd",
                              scenario.criteria.response_fraction, scenario.criteria.remission_max)
     return {row["timepoint_h"]: row | {"mean_baseline": row["mean_score"] - row["mean_change"]}
             for row in summary["endpoints"] if row["scale"] == "MADRS"}
@@ -238,12 +279,15 @@ def nll_term(target: Target, simulated: float, n_sim: int | None = None) -> floa
 
 def evaluate(values: dict[str, float], targets: list[Target], n_subjects: int, seed: int,
              base: Model | None = None) -> pd.DataFrame:
-    """Per target: whether fitted, observed, simulated, SE (means) or n (rates), NLL term."""
-    sim = simulate(build_model(values, base), [t.time_h for t in targets], n_subjects, seed)
+    """Per target: arm, whether fitted, observed, simulated, SE (means) or n (rates), NLL
+    term."""
+    model = build_model(values, base)
+    sims = {arm: simulate(model, arm, [t.time_h for t in targets if t.arm == arm], n_subjects,
+                          seed) for arm in dict.fromkeys(t.arm for t in targets)}
     rows = []
     for t in targets:
-        s = simulated_value(t, sim)
-        rows.append({"target": t.label, "fitted": t.fitted, "kind": t.kind,
+        s = simulated_value(t, sims[t.arm])
+        rows.append({"target": t.label, "arm": t.arm, "fitted": t.fitted, "kind": t.kind,
                      "time_h": t.time_h,
                      "observed": t.observed, "simulated": s, "n": t.n, "se": t.se,
                      "nll": nll_term(t, s, n_subjects)})

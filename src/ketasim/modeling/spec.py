@@ -102,13 +102,15 @@ class Deposit:
     enters at a constant rate over that time, e.g. a zero-order swallowed part) are expressions
     of parameters, covariates, assignments of those alone, and ``dose_mg`` (the dose's
     amount, mg), evaluated per subject and dose. A dose given as an infusion uses its own
-    duration instead.
+    duration instead. A ``per_dose`` deposit adds ``fraction`` units to its state at each
+    administration (after the lag, at once), whatever the amount: e.g. one treatment session.
     """
 
     state: str
     fraction: str = "1"
     lag_h: str = "0"
     duration_h: str = "0"
+    per_dose: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,8 @@ class Model:
 
     def routes_for(self, substance: str) -> tuple[str, ...]:
         """Routes by which this model accepts ``substance`` (empty if it does not)."""
-        return tuple(r for i in self.inputs if substance in i.substances for r in i.routes)
+        return tuple(dict.fromkeys(r for i in self.inputs if substance in i.substances
+                                   for r in i.routes))
 
     def eta_covariance(self) -> np.ndarray:
         """Covariance of the log-normal random effects, one row per parameter (0 for those
@@ -231,13 +234,16 @@ class Model:
         """Every deposit of every input, in order (the kernel's numbering)."""
         return tuple(d for inp in self.inputs for d in inp.deposits)
 
-    def deposits_for(self, substance: str, route: str) -> range:
-        """Indices in :attr:`deposits` where a dose of ``substance`` by ``route`` goes."""
-        start = 0
+    def deposits_for(self, substance: str, route: str) -> tuple[int, ...]:
+        """Indices in :attr:`deposits` where a dose of ``substance`` by ``route`` goes (the
+        deposits of every input that takes it)."""
+        found, start = [], 0
         for inp in self.inputs:
             if substance in inp.substances and route in inp.routes:
-                return range(start, start + len(inp.deposits))
+                found.extend(range(start, start + len(inp.deposits)))
             start += len(inp.deposits)
+        if found:
+            return tuple(found)
         routes = self.routes_for(substance)
         if not routes:
             raise KetasimError(f"substance: model {self.name} does not take {substance!r}; it "
