@@ -213,3 +213,11 @@ def test_manifest_rows_trace_to_reference_table():
         src = src.iloc[0] if isinstance(src, pd.DataFrame) else src
         assert row["citation"] == src["citation"] and row["source_url"] == src["source_url"]
         assert row["arm"] == src["arm"] and row["unit"] == src["unit_or_definition"]
+
+
+def test_solver_error_below_zero_is_rated_as_symptom_free_but_real_negatives_are_refused():
+    tiny = sc.measure(np.array([[1.0, -1e-9]]), [0], seed=1)
+    zero = sc.measure(np.array([[1.0, 0.0]]), [0], seed=1)
+    np.testing.assert_array_equal(tiny["madrs"], zero["madrs"])
+    with pytest.raises(ValueError, match="severity must be finite and >= 0"):
+        sc.measure(np.array([[1.0, -0.01]]), [0], seed=1)

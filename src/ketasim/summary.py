@@ -38,9 +38,11 @@ def summary(scenario: Scenario, arms: list[ArmResult], notes: list[str] = ()) ->
     model = scenario.resolved_model()
     assumptions = [note for p in model.parameters for note in p.assumptions]
     if any("calibrated later" in p.description for p in model.parameters):
-        notes = [*notes, "parts of the mechanism are not calibrated to clinical data yet and "
-                 "there is no placebo model (docs/validation/calibration.md): read endpoints, "
-                 "relapse and course as the model's shape, not as predictions"]
+        notes = [*notes, "the mood gains are calibrated to single-infusion, comparator and "
+                 "antidepressant arms only; most mechanism constants are assumptions and "
+                 "courses, relapse and other indications are not calibrated "
+                 "(docs/validation/calibration.md): read those as the model's shape, not as "
+                 "predictions"]
     return {
         "ketasim_version": __version__, "scenario": scenario.name, "model": model.name,
         "seed": scenario.population.seed, "n": scenario.population.n,

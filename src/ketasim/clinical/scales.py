@@ -450,6 +450,10 @@ def score(true_points: np.ndarray, noise: np.ndarray, scale: str) -> np.ndarray:
     return np.clip(raw, 0, s.max_score).astype(np.int16)
 
 
+#: Severity this far below 0 is solver error near a symptom-free state and is rated as 0.
+SEVERITY_ATOL = 1e-6
+
+
 def measure(severity, subjects, seed: int, cohort: str | Rating = "trd",
             scales: Iterable[str] = SCALE_NAMES) -> dict[str, np.ndarray]:
     """Scores on each scale from latent severity.
@@ -463,8 +467,9 @@ def measure(severity, subjects, seed: int, cohort: str | Rating = "trd",
     ids = _subjects(subjects)
     if sev.shape[0] != ids.size:
         raise ValueError(f"severity has {sev.shape[0]} rows but {ids.size} subjects were given")
-    if not np.isfinite(sev).all() or (sev < 0).any():
+    if not np.isfinite(sev).all() or (sev < -SEVERITY_ATOL).any():
         raise ValueError("severity must be finite and >= 0 (fraction of baseline)")
+    sev = np.maximum(sev, 0.0)
     out = {}
     for name, (base, z) in _rated(ids, sev.shape[1], seed, cohort, scales).items():
         out[name] = score(base[:, None] * sev, z, name)
