@@ -166,6 +166,34 @@ def nca(file: Annotated[Path, typer.Argument(
         _err.print(f"wrote {out}", highlight=False, soft_wrap=True)
 
 
+@app.command()
+def trial(scenario: Annotated[Path, typer.Argument(help="scenario TOML file with a [trial] table")],
+          replicates: Annotated[int, typer.Option(help="simulated trials")] = 200,
+          out: Annotated[Path, typer.Option(help="output directory")] = Path("results/trial"),
+          target_power: Annotated[float | None, typer.Option(
+              help="also search the sample size per arm for this power, e.g. 0.8")] = None,
+          pool: Annotated[int | None, typer.Option(
+              help="virtual patients simulated per arm (default 4 x n, 2,000-50,000)")] = None
+          ) -> None:
+    """Simulate REPLICATES trials of SCENARIO; write trial.json and figures to OUT."""
+    from ketasim.scenario import load_scenario
+    from ketasim.trials.report import run_trial
+
+    try:
+        result = run_trial(load_scenario(scenario), replicates, out, target_power, pool)
+    except KetasimError as exc:
+        _fail(exc)
+    effect = result["effect"]
+    print(f"{result['design']} trial, {result['n_per_arm']} per arm, {replicates} replicates: "
+          f"power {result['power']:.2f}; effect median {effect['median']:.3g} "
+          f"(5-95%: {effect['p5']:.3g} to {effect['p95']:.3g}), {result['effect_measure']}")
+    if "sample_size" in result:
+        size = result["sample_size"]
+        print(f"sample size for power {size['target_power']:g}: "
+              f"{size['n_per_arm'] or 'not reached'} per arm")
+    print(f"wrote {out / 'trial.json'} and figures")
+
+
 @app.command("claims")
 def claims_command(n: Annotated[int, typer.Option(help="virtual patients per design")] = 400,
                    markdown: Annotated[bool, typer.Option("--markdown",

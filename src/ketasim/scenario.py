@@ -110,6 +110,8 @@ class Scenario:
     seed: int
     criteria: Criteria = Criteria()
     parameters: Mapping[str, float] = field(default_factory=dict)
+    #: The ``[trial]`` table as written (read by ``ketasim trial``, see trials/design.py).
+    trial: Mapping[str, Any] = field(default_factory=dict)
 
     def resolved_model(self) -> Model:
         """The scenario's model with its variants' parameter values applied."""
@@ -204,6 +206,7 @@ class _FileIn(_Table):
     output: _OutputIn
     endpoints: _EndpointsIn = _EndpointsIn()
     variants: dict[str, Any] = {}
+    trial: dict[str, Any] = {}
 
 
 _TABLES = {(): _FileIn, ("doses",): _DoseIn, ("arms",): _ArmIn, ("arms", "doses"): _DoseIn,
@@ -337,7 +340,7 @@ def _build(doc: _FileIn) -> Scenario:
     parameters = variant_parameters(doc.variants, get_model(model).parameter_names, model) \
         if doc.variants else {}
     return Scenario(doc.name, model, arms, population, output, population.seed, criteria,
-                    parameters)
+                    parameters, doc.trial)
 
 
 def parse_scenario(doc: dict, source: str = "<scenario>") -> Scenario:

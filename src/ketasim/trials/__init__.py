@@ -1,0 +1,1 @@
+"""Virtual clinical trials: designs, analyses, power and sample size."""
