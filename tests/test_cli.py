@@ -31,6 +31,7 @@ n = 20
 cohort = "trd"
 seed = 1
 age_y = 40
+exclude = ["psychosis", "substance_use", "hypertension"]
 
 [output]
 end = "2 d"

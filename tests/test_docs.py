@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ketasim.models import MODEL_NAMES
+from ketasim.regimen import KETAMINE
 from ketasim.runner import run_scenario
 from ketasim.scenario import load_scenario
 
@@ -40,7 +41,9 @@ def test_every_example_runs_with_a_small_population(path):
     small = replace(scenario, population=replace(scenario.population, n=5))
     arms = run_scenario(small)
     assert len(arms) == len(scenario.arms)
-    assert all(a.exposure["ketamine"]["cmax_ng_ml"].min() > 0 for a in arms)
+    for arm, result in zip(scenario.arms, arms, strict=True):  # ketamine arms expose everyone
+        if any(d.substance in KETAMINE for d in arm.regimen.doses):
+            assert result.exposure["ketamine"]["cmax_ng_ml"].min() > 0
 
 
 def test_every_public_name_is_documented():

@@ -171,7 +171,7 @@ def no_duration():
     (dose(count=1.5), "doses[0].count", "valid integer"),
     (edited(SINGLE, lambda d: d.update(nmae=d.pop("name"))), "nmae",
      "unknown key; did you mean 'name'? allowed: name, substance, model, doses, arms, "
-     "population, output, endpoints, variants (and 1 more error)"),
+     "population, output, endpoints, variants, trial (and 1 more error)"),
     (edited(SINGLE, lambda d: d.update(name="")), "name", "at least 1 character"),
     (edited(SINGLE, lambda d: d.update(name="  ")), "name", "at least 1 character"),
     (edited(SINGLE, lambda d: d.update(name=7)), "name", "valid string"),

@@ -219,3 +219,39 @@ def claims_command(n: Annotated[int, typer.Option(help="virtual patients per des
     for c in found:
         table.add_row(c.claim, c.data, c.model, c.verdict)
     Console(width=180).print(table)
+
+
+@app.command("validate")
+def validate_command(
+        out: Annotated[Path, typer.Option(help="output directory")] = Path("results/validation"),
+        draws: Annotated[int, typer.Option(
+            help="parameter sets drawn from the calibration's uncertainty")] = 20,
+        n: Annotated[int, typer.Option(help="virtual patients per arm and parameter set "
+                                            "(raised to 4x the arm's largest trial n)")] = 500,
+        quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False
+        ) -> None:
+    """Every published result the model can simulate against its 90% prediction interval;
+    write validation.json, report.html and figures to OUT."""
+    from ketasim.claims import claims
+    from ketasim.evidence.validate import validate
+    from ketasim.report.validation import write
+
+    if not 2 <= draws <= 1000:
+        _fail(KetasimError(f"--draws: must be from 2 to 1000, got {draws}"))
+    if not 50 <= n <= 100_000:
+        _fail(KetasimError(f"--n: must be from 50 to 100000, got {n}"))
+    try:
+        with Progress(console=_err, disable=quiet, transient=True) as bar:
+            task = bar.add_task("parameter sets", total=draws)
+            result = validate(draws, n, progress=lambda done, _: bar.update(task, completed=done))
+            bar.update(task, description="claims")
+            found = claims()
+        paths = write(result, found, out)
+    except (KetasimError, OSError) as exc:
+        _fail(exc)
+    for note in result["notes"]:
+        _err.print(f"note: {note}", highlight=False, soft_wrap=True)
+    print(f"{result['n_inside']} of {result['n_endpoints']} published values inside the "
+          f"model's 90% prediction interval ({result['fraction_inside']:.0%})")
+    for p in paths[:2]:
+        print(f"wrote {p}")

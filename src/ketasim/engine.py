@@ -67,8 +67,9 @@ def iter_simulate(model: Model, regimen: Regimen | Sequence[Regimen], population
                   progress: Callable[[int], None] | None = None) -> Iterator[xr.Dataset]:
     """:func:`simulate` in chunks of subjects, for populations too large to hold at once.
 
-    Yields one Dataset per chunk, in subject order (``subject`` numbers the whole population),
-    identical to the matching slice of :func:`simulate`.
+    Yields one Dataset per chunk, in subject order, identical to the matching slice of
+    :func:`simulate`. ``subject`` holds global ids: 0..n-1, or with a screening each kept
+    patient's candidate index (increasing, with gaps), which the clinic layer draws from.
     """
     t_out = _check_times(times)
     if not (0 < rtol < 1 and 0 < atol):
@@ -90,7 +91,7 @@ def iter_simulate(model: Model, regimen: Regimen | Sequence[Regimen], population
                       atol, max_steps, y_out, o_out, status)
         if status.any():
             i = int(np.flatnonzero(status)[0])
-            raise KetasimError(f"integration failed for subject {lo + i}: "
+            raise KetasimError(f"integration failed for subject {subjects.ids[lo + i]}: "
                                f"{_STATUS[int(status[i])]}")
         yield _dataset(model, population, subjects, lo, hi, t_out, y_out, o_out)
         if progress:
@@ -187,6 +188,6 @@ def _dataset(model, population, subjects, lo, hi, t_out, y_out, o_out) -> xr.Dat
              for i, p in enumerate(model.parameters)}
     data |= {c: ("subject", subjects.covariates[c].to_numpy()[lo:hi])
              for c in subjects.covariates}
-    return xr.Dataset(data, coords={"subject": np.arange(lo, hi), "time": t_out},
+    return xr.Dataset(data, coords={"subject": subjects.ids[lo:hi], "time": t_out},
                       attrs={"model": model.name, "seed": population.seed,
                              "cohort": population.cohort, "time_unit": "h"})

@@ -16,6 +16,7 @@ import xarray as xr
 from ketasim.clinical.visits import SEVERITY, Visits, visit_times
 from ketasim.engine import iter_simulate
 from ketasim.nca import exposures
+from ketasim.population import ATTRIBUTES
 from ketasim.regimen import KETAMINE, Regimen
 from ketasim.scenario import Scenario
 
@@ -30,6 +31,17 @@ KEEP_SUBJECTS = 20_000
 #: Murrough 2013; esketamine induction twice a week, Spravato label); ketamine's abuse
 #: liability is why its use is supervised (Spravato REMS). No threshold is published.
 MAX_DOSES_PER_WEEK = 3
+#: Patient attributes that speak against ketamine: the wording and the label that says so.
+CONTRAINDICATIONS = {
+    "psychosis": ("a history of psychosis", "relative: ketamine labels advise caution in severe "
+                  "psychiatric illness, also past (e.g. Ketamin-hameln, Germany); "
+                  "hallucinations on emergence, Ketalar label"),
+    "substance_use": ("a substance use disorder", "relative: abuse and misuse, Spravato label "
+                      "5.4; drug abuse and dependence, Ketalar label"),
+    "hypertension": ("uncontrolled hypertension", "Ketalar SmPC 4.3: contraindicated where a "
+                     "rise in blood pressure is a serious hazard; blood pressure increase, "
+                     "Spravato label"),
+}
 #: summary.json safety keys: the mean over subjects of each subject's peak of an output.
 SAFETY = {"cadss_peak_mean": "cadss", "sbp_rise_peak_mean_mmhg": "sbp_rise_mmhg",
           "dbp_rise_peak_mean_mmhg": "dbp_rise_mmhg"}
@@ -71,6 +83,7 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
         peaks: dict[str, list[np.ndarray]] = {k: [] for k, o in SAFETY.items()
                                               if o in model.outputs}
         outside = dict.fromkeys(model.valid, 0)
+        affected = dict.fromkeys(CONTRAINDICATIONS, 0)
         visits = Visits(visit_times(arm.regimen, out.timepoints_h, out.end_h)) \
             if SEVERITY in model.outputs else None
         grid = times if visits is None else np.union1d(times, visits.times)
@@ -84,6 +97,8 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
             parts.append(exposures(chunk))
             for key in peaks:
                 peaks[key].append(full[SAFETY[key]].max(dim="time").to_numpy())
+            for name in affected:
+                affected[name] += int(full[name].sum())
             for name, (lo, hi) in model.valid.items():
                 values = chunk[name].to_numpy()
                 outside[name] += int(((values < lo) | (values > hi)).sum())
@@ -97,11 +112,13 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
         notes += tuple(f"population.{name} is set but model {model.name} does not use it "
                        "(no data for its effect); ignored"
                        for name in scenario.population.fixed
-                       if name not in (*model.covariate_names, *model.valid, "weight_kg"))
+                       if name not in (*model.covariate_names, *model.valid, "weight_kg",
+                                       *ATTRIBUTES))
         notes += tuple(f"{count} of {scenario.population.n} subjects have {name} outside "
                        f"{model.valid[name][0]:g}-{model.valid[name][1]:g}, the population "
                        f"model {model.name} was built on; simulated anyway"
                        for name, count in outside.items() if count)
+        notes += contraindication_warnings(arm.regimen, affected, scenario.population.n)
         criteria = scenario.criteria
         clinic = visits.summary(arm.regimen, out.timepoints_h, scenario.population.seed,
                                 scenario.population.cohort, criteria.response_fraction,
@@ -141,3 +158,14 @@ def dose_warnings(regimen: Regimen, weight_kg: np.ndarray, n: int) -> tuple[str,
                      f"studied regimen (at most {MAX_DOSES_PER_WEEK} a week); ketamine carries "
                      "a risk of abuse and dependence (supervised use, Spravato REMS)")
     return tuple(notes)
+
+
+def contraindication_warnings(regimen: Regimen, affected: dict[str, int], n: int
+                              ) -> tuple[str, ...]:
+    """For a regimen with ketamine, one flag per condition of :data:`CONTRAINDICATIONS` that
+    ``affected[condition]`` of the ``n`` subjects have (none when nobody has it)."""
+    if not any(d.substance in KETAMINE for d in regimen.doses):
+        return ()
+    return tuple(f"{affected[name]} of {n} subjects have {what}, a contraindication to "
+                 f"ketamine ({source}); exclude them with population.exclude"
+                 for name, (what, source) in CONTRAINDICATIONS.items() if affected[name])

@@ -170,11 +170,15 @@ class _ArmIn(_Table):
 
 
 class _PopulationIn(_Table):
-    """n, cohort, seed, and any covariate of COVARIATE_RANGES fixed for everyone."""
+    """n, cohort, seed, a screening (MADRS range, excluded attributes), and any covariate or
+    attribute of COVARIATE_RANGES fixed for everyone."""
 
     n: int
     cohort: str | None = None
     seed: int | None = None
+    madrs_min: float | None = None
+    madrs_max: float | None = None
+    exclude: list[str] = []
     weight_kg: float | None = None
     age_y: float | None = None
     female: int | None = None
@@ -183,6 +187,12 @@ class _PopulationIn(_Table):
     cyp3a_inhibitor: int | None = None
     cyp3a_inducer: int | None = None
     cyp2b6_inhibitor: int | None = None
+    bipolar: int | None = None
+    anxiety: int | None = None
+    psychosis: int | None = None
+    substance_use: int | None = None
+    hypertension: int | None = None
+    crp_mg_l: float | None = None
 
 
 class _OutputIn(_Table):
@@ -325,11 +335,11 @@ def _build(doc: _FileIn) -> Scenario:
                                     else (arm.substance, f"arms[{i}].substance"), model))
             for i, arm in enumerate(doc.arms))
     people = doc.population
-    settings = {key: getattr(people, key) for key in ("cohort", "seed")
+    settings = {key: getattr(people, key) for key in ("cohort", "seed", "madrs_min", "madrs_max")
                 if key in people.model_fields_set}
     fixed = {key: getattr(people, key) for key in COVARIATE_RANGES
              if getattr(people, key) is not None}
-    population = Population(n=people.n, fixed=fixed, **settings)
+    population = Population(n=people.n, fixed=fixed, exclude=tuple(people.exclude), **settings)
     out = doc.output
     output = Output(
         end_h=parse_duration(out.end, "output.end"),

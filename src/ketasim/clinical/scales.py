@@ -305,6 +305,11 @@ RATINGS: dict[str, Rating] = {
                "mean 15 and SD 6: assumption: grunebaum2018's baseline SSI is not in the shared "
                "data nor in the sources found (recalled as about 15, not verified); floor 4: its "
                "inclusion SSI >= 4 (Grunebaum 2018 abstract); ceiling 38: scale maximum")),
+    # assumption: rated like TRD; no MADRS or SSI baselines of depressed adolescents were read,
+    # and TRANSFORM-3's elderly baselines (MADRS 34.5-35.7 by arm and sex, PMC8921149 Table 4)
+    # lie within the TRD distribution's spread
+    "adolescent": Rating(BASELINES["trd"], {"ssi": _SSI_TRD}),
+    "elderly": Rating(BASELINES["trd"], {"ssi": _SSI_TRD}),
 }
 
 
@@ -396,6 +401,14 @@ def draw_own(subjects, n_times: int, seed: int) -> tuple[np.ndarray, np.ndarray]
     in the order of :data:`OWN_SCALE_NAMES` whichever scales a cohort uses."""
     n = len(OWN_SCALE_NAMES)
     return _draw(subjects, n_times, seed, OWN_STREAM, n, n)
+
+
+def baseline_madrs(subjects, seed: int, cohort: str | Rating = "trd") -> np.ndarray:
+    """True baseline MADRS (points) of ``subjects`` (global ids): the same numbers
+    :func:`measure` rates them from, whatever the chunk (population screening reads them)."""
+    r = rating(cohort) if isinstance(cohort, str) else cohort
+    u, _ = draw(subjects, 0, seed)
+    return from_madrs(baseline(u, r.madrs), "madrs")
 
 
 def baseline(u, dist: BaselineDistribution) -> np.ndarray:

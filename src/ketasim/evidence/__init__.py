@@ -1,1 +1,2 @@
-"""Evidence: fitting the model to published aggregate data (see `calibrate`)."""
+"""Evidence: fitting the model to published aggregate data (see `calibrate`) and checking it
+against them with prediction intervals (see `validate`)."""

@@ -335,3 +335,32 @@ def fit(targets: list[Target], start: dict[str, float], n_subjects: int = 300, s
     values = {k: float(v) for k, v in zip(names, np.exp(res.x), strict=True)}
     return FitResult(values, float(res.fun), start_nll, int(res.nfev), bool(res.success),
                      str(res.message), evaluate(values, targets, n_subjects, seed, base))
+
+
+#: Limits of the calibration (docs/validation/calibration.md and the validation report).
+LIMITS: tuple[str, ...] = (
+    "**Expectancy is identified through the comparators.** Midazolam is assumed to be believed "
+    "like ketamine (belief 1), so the midazolam arm sets `w_expectancy` and the ketamine arm's "
+    "extra improvement is the drug; inert saline sets `belief_placebo`. The masked saline arm "
+    "of Lii 2023 (infusion under general anaesthesia) is given belief 1 as well; its "
+    "improvement (-45% at 24 h) is larger than the midazolam arm's (-28%), which the fit has to "
+    "split. The split between expectancy and the antidepressant's own effect in the TRANSFORM "
+    "comparator arm rests on expectancy's saturating form (assumption).",
+    "**Sources differ in population and definitions**: Han 2016 pools trials with different "
+    "scales and remission definitions (simulated as MADRS <= 10); Lii 2023 is MDD under "
+    "surgical anaesthesia with baseline 25.1 and 29.9 (its mean scores are compared as a "
+    "fraction of their own baseline, SE from the SD of the score, because the SD of the change "
+    "is not reported); Murrough 2013 AJP's arm-level change is from a meeting abstract (SD "
+    "derived from its t(46)); the Cochrane comparator risks come without their arm's n (n "
+    "assumed, see the manifest's reliability flag); TRANSFORM's baseline MADRS (~37) is higher "
+    "than the TRD cohort's (31.9).",
+    "**One shared variability.** Response and remission pull the spread in different "
+    "directions; a richer variability model (e.g. correlated fast/slow responsiveness as "
+    "suggested by the 4-h predictor of Murrough 2013 Biol Psychiatry) is not identifiable from "
+    "these aggregate rows.",
+    "**Monte Carlo.** The objective uses common random numbers, but rates are step functions "
+    "of the parameters at a finite n; Nelder-Mead's stop is approximate.",
+    "**Parameter uncertainty is local**: the covariance is the inverse Hessian of the objective "
+    "at the fitted values (`scripts/uncertainty.py`, finite differences of 0.1 on the log "
+    "scale), not a profile likelihood or bootstrap; `cv` sits at its upper bound.",
+)

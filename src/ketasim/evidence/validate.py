@@ -1,0 +1,446 @@
+"""Validation: every published arm-level result the calibrated mechanism can simulate, against a
+90% prediction interval of what a trial of that size would observe.
+
+Endpoints are the calibration's targets (:func:`ketasim.evidence.calibrate.select_targets`,
+fitted or shown) and the manifest rows in :data:`EXTRA_ROWS`, simulated as the scenarios of
+:data:`EXTRA_ARMS` (courses, esketamine nasal spray; not used in the calibration). Every other
+manifest row is listed with the reason it is not simulated.
+
+The interval carries
+
+- parameter uncertainty: ``draws`` parameter sets from the multivariate normal of the log
+  parameters (:data:`UNCERTAINTY_FILE`, written by ``scripts/uncertainty.py``), each clipped to
+  the calibration's :data:`~ketasim.evidence.calibrate.BOUNDS`;
+- between-patient variability and the trial's size: for each parameter set every arm is
+  simulated once in a large virtual TRD population (its own seed), and ``resamples`` groups of
+  the row's n patients are drawn from it with replacement; the statistic of each group is one
+  sample of what the trial could have observed.
+
+The 5th, 50th and 95th percentiles of all samples (draws x resamples) are the interval and the
+prediction; ``inside`` says whether the published value lies in the interval.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding, time_columns
+from ketasim.clinical.scales import SCALE_NAMES, get_scale, measure
+from ketasim.clinical.targets import load_targets
+from ketasim.clinical.visits import SEVERITY, visit_times
+from ketasim.engine import iter_simulate
+from ketasim.evidence.calibrate import (
+    _CONTRAST,
+    ARMS,
+    BOUNDS,
+    FITTED,
+    MODEL_NAME,
+    Target,
+    build_model,
+    select_targets,
+)
+from ketasim.models import get_model
+from ketasim.scenario import Criteria, parse_scenario
+
+#: Package data file with the calibrated parameters' covariance (``scripts/uncertainty.py``).
+UNCERTAINTY_FILE = "parameter_uncertainty.json"
+#: Central share of the prediction interval (5th to 95th percentile).
+INTERVAL = 0.90
+#: Each arm's virtual population has at least this many times the largest n of its endpoints:
+#: assumption: resampling n of N patients adds about n/N to the sampling variance through the
+#: population's own Monte Carlo error, here at most 25% (SD at most ~12% too wide).
+POPULATION_FACTOR = 4
+#: Murrough 2013 Biol Psychiatry followed responders up to 83 days after the last infusion
+#: (clinical/endpoints.py's relapse definition).
+MURROUGH_FOLLOW_UP_D = 83.0
+#: Murrough 2013 Biol Psychiatry: up to six infusions three times a week over 12 days (days of
+#: the infusions: Mon/Wed/Fri, as in claims.py and tests/test_course.py).
+MURROUGH_DAYS = (0, 2, 4, 7, 9, 11)
+ESKETAMINE_MODEL = "perez_ruixo2021+mechanism"
+
+_INFUSION = {"substance": "racemic", "route": "iv_infusion", "amount": "0.5 mg/kg",
+             "duration": "40 min"}
+_NEW_AD, _PLACEBO_SPRAYS = ARMS["new AD + placebo spray"]["doses"]
+
+
+def _esketamine(mg: int) -> dict:
+    """TRANSFORM-1 (Fedgchin 2019) and ASPIRE (Ionescu 2021): the comparator arm's new oral
+    antidepressant and spray sessions, the sprays holding ``mg`` esketamine (assumption: the
+    full dose at every session, no 56-mg start)."""
+    return {"model": ESKETAMINE_MODEL,
+            "doses": [_NEW_AD, _PLACEBO_SPRAYS | {"substance": "esketamine", "amount": f"{mg} mg"}]}
+
+
+#: Scenarios of the extra rows, as :data:`~ketasim.evidence.calibrate.ARMS` (TRD cohort), with
+#: the model when it is not ``racemic_sr+mechanism``.
+EXTRA_ARMS: dict[str, dict] = {
+    "ketamine x6, 3/week": {"doses": [_INFUSION | {"at": [f"{d} d" for d in MURROUGH_DAYS]}]},
+    # Anand 2023 (ELEKT-D): twice weekly for 3 weeks (assumption: Mon/Thu)
+    "ketamine x6, 2/week": {"doses": [_INFUSION | {"at": [f"{d} d"
+                                                           for d in (0, 3, 7, 10, 14, 17)]}]},
+    "esketamine 56 mg + new AD": _esketamine(56),
+    "esketamine 84 mg + new AD": _esketamine(84),
+}
+_ALL_ARMS = ARMS | EXTRA_ARMS
+
+
+class Extra(NamedTuple):
+    """How a manifest row is simulated: arm of :data:`EXTRA_ARMS` (or of ``ARMS``), statistic
+    kind, scale, time (h; None: the row's), and for ``sensitivity`` the time of the response
+    being predicted (h)."""
+
+    arm: str
+    kind: str
+    scale: str = "madrs"
+    time_h: float | None = None
+    reference_h: float | None = None
+
+
+#: Manifest rows outside the calibration that are simulated, by (study, arm, statistic,
+#: timepoint_h) as in the manifest. ASPIRE (active suicidal ideation, baseline MADRS 39.5-39.9)
+#: is compared as a fraction of its own baseline (the model's severity is a fraction of each
+#: patient's baseline; the TRD cohort's mean is 31.9).
+EXTRA_ROWS: dict[tuple[str, str, str, str], Extra] = {
+    ("murrough2013_biolpsych", "ketamine x up to 6", "response_pct", "288"):
+        Extra("ketamine x6, 3/week", "response"),
+    ("murrough2013_biolpsych", "ketamine x6 responders", "median_time_to_relapse_days", ""):
+        Extra("ketamine x6, 3/week", "relapse_days",
+              time_h=24 * (MURROUGH_DAYS[-1] + MURROUGH_FOLLOW_UP_D)),
+    # sensitivity for response at the end of the course, 24 h after the last infusion
+    ("murrough2013_biolpsych", "ketamine x6", "sensitivity_pct", "4"):
+        Extra("ketamine x6, 3/week", "sensitivity", reference_h=24 * (MURROUGH_DAYS[-1] + 1.0)),
+    ("anand2023_elektd", "ketamine", "response_pct", "504"):
+        Extra("ketamine x6, 2/week", "response", "qids_sr16"),
+    ("transform1", "esketamine 56 mg + new AD", "response_pct", "672"):
+        Extra("esketamine 56 mg + new AD", "response"),
+    ("transform1", "esketamine 84 mg + new AD", "response_pct", "672"):
+        Extra("esketamine 84 mg + new AD", "response"),
+    ("aspire2", "esketamine 84 mg", "mean_change_from_baseline", "24"):
+        Extra("esketamine 84 mg + new AD", "relative_change"),
+    ("aspire2", "placebo + SOC", "mean_change_from_baseline", "24"):
+        Extra("new AD + placebo spray", "relative_change"),
+}
+
+#: Why rows of these studies are not simulated (the rest follow from their statistic).
+_STUDY_REASONS = {
+    "anand2023_elektd": "ECT is not modelled",
+    "transform3": "patients >= 65 y on flexible doses",
+    "transform_by_sex": "sex subgroups of pooled 56/84-mg arms",
+    "esk_japan_phase2b": "Japanese patients on 28 mg",
+    "transform_pooled_turkoz2021": "pooled 56- and 84-mg, fixed- and flexible-dose arms (the "
+                                   "dose mix is not given)",
+    "ibrahim2012_single": "the riluzole trial's responder and relapse definitions are not in "
+                          "the manifest",
+}
+_SAFETY = ("incidence_pct", "max_mean_increase", "mean_increase_from_predose")
+_NUMBER = re.compile(r"[\d.]+")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A published statistic and how to simulate it: ``target`` (observed value, n, arm, kind;
+    kinds beyond the calibration's: ``relapse_days``, the Kaplan-Meier median days to relapse
+    among responders, and ``sensitivity``, the share of responders at ``reference_h`` who
+    responded at ``target.time_h``), the manifest's study and statistic, and the scale."""
+
+    target: Target
+    study: str
+    statistic: str
+    scale: str = "madrs"
+    reference_h: float | None = None
+    source: str = "calibration"
+
+    @property
+    def description(self) -> str:
+        label, kind = get_scale(self.scale).label, self.target.kind
+        if kind == "sensitivity":
+            return (f"sensitivity of {label} response at {self.target.time_h:g} h for response "
+                    f"at {self.reference_h:g} h")
+        return {"change": f"{label} change (points)",
+                "relative_change": f"{label} change (fraction of baseline)",
+                "response": f"{label} response", "remission": f"{label} remission",
+                "relapse_days": "median days to relapse among responders"}[kind]
+
+    @property
+    def times_h(self) -> tuple[float, ...]:
+        t = self.target.time_h
+        return (t,) if self.reference_h is None else (t, self.reference_h)
+
+
+def _extra_endpoint(i: int, row: pd.Series, extra: Extra) -> Endpoint:
+    value, n = float(row["value"]), int(row["n"])
+    time_h = float(row["timepoint_h"]) if extra.time_h is None else extra.time_h
+    sd = None
+    if extra.kind == "relative_change":
+        base = float(re.search(r"baseline ([\d.]+)", row["unit"]).group(1))
+        value, sd = value / base, float(re.search(r"SD ([\d.]+)", row["unit"]).group(1)) / base
+    elif extra.kind in ("response", "sensitivity"):
+        value /= 100.0
+    label = f"{row['study']} {row['statistic']} @ {row['timepoint_h'] or '-'} h (n {n})"
+    target = Target(label, extra.kind, time_h, value, n, sd=sd,
+                    sd_source="row's SD / row's baseline" if sd else "", rows=(i,),
+                    fitted=False, arm=extra.arm)
+    return Endpoint(target, row["study"], row["statistic"], extra.scale, extra.reference_h,
+                    "scenario")
+
+
+def _not_simulated(row: pd.Series) -> str:
+    stat = row["statistic"]
+    if stat in ("qualitative", "pearson_r", "linear_regression_R_range"):
+        return "qualitative or correlation statistic: no single simulated number"
+    if _CONTRAST.search(stat):
+        return "drug-minus-control contrast: its arms are compared where the manifest has them"
+    if not _NUMBER.fullmatch(row["timepoint_h"]):
+        return "not time-locked"
+    if stat in _SAFETY or "dissociation" in row["use"]:
+        return "safety endpoint, not a depression score"
+    if "bipolar" in row["use"]:
+        return "bipolar depression, share responding at any time within 14 d"
+    if "<=12" in row["endpoint"]:
+        return "remission defined as MADRS <= 12 (baseline-dependent; see the calibration)"
+    return _STUDY_REASONS.get(row["study"], "no scenario for this row yet")
+
+
+def select_endpoints(table: pd.DataFrame | None = None
+                     ) -> tuple[list[Endpoint], list[tuple[int, str, str]]]:
+    """Every simulated endpoint (the calibration's targets, then :data:`EXTRA_ROWS`) and every
+    other manifest row as ``(row index, label, reason)``."""
+    t = load_targets() if table is None else table
+    targets, skipped = select_targets(t)
+    endpoints = [Endpoint(x, t.loc[x.rows[0], "study"], t.loc[x.rows[0], "statistic"])
+                 for x in targets]
+    rest = []
+    for i, label, why in skipped:
+        row = t.loc[i]
+        extra = EXTRA_ROWS.get((row["study"], row["arm"], row["statistic"], row["timepoint_h"]))
+        if extra is not None:
+            endpoints.append(_extra_endpoint(i, row, extra))
+        elif why.startswith("not a single-dose"):
+            rest.append((i, label, _not_simulated(row)))
+        else:
+            rest.append((i, label, why))
+    return endpoints, rest
+
+
+# --- parameters ---------------------------------------------------------------------------------
+
+def current_values() -> dict[str, float]:
+    """The calibrated values the model carries now: :data:`FITTED` and ``cv`` (w_slow's)."""
+    params = {p.name: p for p in get_model(MODEL_NAME).parameters}
+    return {k: float(params[k].value) for k in FITTED} | {"cv": float(params["w_slow"].cv)}
+
+
+def load_uncertainty() -> dict:
+    """The parameter-uncertainty document written by ``scripts/uncertainty.py``."""
+    path = files("ketasim") / "evidence" / "data" / UNCERTAINTY_FILE
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def parameter_draws(uncertainty: dict, values: dict[str, float], draws: int,
+                    rng: np.random.Generator) -> list[dict[str, float]]:
+    """``draws`` parameter sets: log-normal around ``values`` with the file's covariance (of
+    the log values), each value clipped to the calibration's bounds."""
+    names = uncertainty["names"]
+    x = rng.multivariate_normal(np.log([values[k] for k in names]),
+                                np.asarray(uncertainty["covariance"]), size=draws)
+    lo, hi = (np.array([BOUNDS[k][j] for k in names]) for j in (0, 1))
+    return [dict(zip(names, np.clip(np.exp(row), lo, hi).tolist(), strict=True)) for row in x]
+
+
+# --- simulation ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Patients:
+    """One arm's virtual patients: scores per scale (subject x visit, points), visit times (h;
+    the first is the baseline visit) and the last dose's time (h)."""
+
+    scores: dict[str, np.ndarray]
+    times_h: np.ndarray
+    last_dose_h: float
+
+
+def simulate_patients(arm: str, values: dict[str, float], times_h, n: int, seed: int
+                      ) -> Patients:
+    """Arm ``arm`` (:data:`~ketasim.evidence.calibrate.ARMS` or :data:`EXTRA_ARMS`) in ``n`` TRD
+    patients (``seed``) with the calibrated parameters ``values``, rated at the baseline, at
+    ``times_h``, 24 h after each dose and daily after the last dose up to the last time."""
+    design = _ALL_ARMS[arm]
+    model_name = design.get("model", MODEL_NAME)
+    times = sorted({float(t) for t in times_h})
+    end = max(times)
+    scenario = parse_scenario({
+        "name": f"validation: {arm}", "model": model_name, "doses": design["doses"],
+        "variants": design.get("variants", {}),
+        "population": {"n": int(n), "cohort": "trd", "seed": int(seed)},
+        "output": {"end": f"{end} h", "step": f"{end} h", "timepoints": [f"{t} h" for t in times]}})
+    model = build_model(values, get_model(model_name)).with_parameters(**scenario.parameters)
+    regimen = scenario.arms[0].regimen
+    grid = visit_times(regimen, scenario.output.timepoints_h, end)
+    severity, subjects = [], []
+    for chunk in iter_simulate(model, regimen, scenario.population, grid):
+        severity.append(chunk[SEVERITY].to_numpy())
+        subjects.append(chunk["subject"].to_numpy())
+    scores = measure(np.concatenate(severity), np.concatenate(subjects), int(seed), "trd",
+                     SCALE_NAMES)
+    return Patients({s: scores[s].astype(float) for s in SCALE_NAMES}, grid,
+                    max(d.time_h for d in regimen.doses))
+
+
+def _median_days(days: np.ndarray, observed: np.ndarray, follow_up_d: float) -> float:
+    """Kaplan-Meier median (days); the follow-up (a lower bound) if it is not reached."""
+    times, surv = kaplan_meier(days, observed)
+    below = np.flatnonzero(surv <= 0.5)
+    return float(times[below[0]]) if below.size else follow_up_d
+
+
+def resampled(endpoint: Endpoint, patients: Patients, resamples: int,
+              rng: np.random.Generator) -> np.ndarray:
+    """The endpoint's statistic in ``resamples`` groups of its n patients drawn with
+    replacement from ``patients`` (for ``relapse_days``: n responders)."""
+    t = endpoint.target
+    s = patients.scores[endpoint.scale]
+    base = s[:, 0]
+    col = s[:, time_columns(patients.times_h, t.time_h)[0]]
+    if t.kind == "relapse_days":
+        responder, days, observed = relapse_times(s, base, patients.times_h,
+                                                  patients.last_dose_h)
+        pool = np.flatnonzero(responder)
+        if not pool.size:
+            return np.full(resamples, np.nan)
+        follow_up = (patients.times_h[-1] - patients.last_dose_h) / 24.0
+        picks = rng.choice(pool, (resamples, t.n))
+        return np.array([_median_days(days[p], observed[p], follow_up) for p in picks])
+    idx = rng.integers(0, base.size, (resamples, t.n))
+    fraction = Criteria().response_fraction
+    if t.kind == "change":
+        return (col - base)[idx].mean(axis=1)
+    if t.kind == "relative_change":
+        return (col - base)[idx].mean(axis=1) / base[idx].mean(axis=1)
+    if t.kind == "response":
+        return responding(col, base, fraction)[idx].mean(axis=1)
+    if t.kind == "remission":
+        cut = Criteria().remission_max if endpoint.scale == "madrs" else \
+            get_scale(endpoint.scale).remission_max
+        return (col <= cut)[idx].mean(axis=1)
+    if t.kind == "sensitivity":
+        end = s[:, time_columns(patients.times_h, endpoint.reference_h)[0]]
+        later = responding(end, base, fraction)
+        early = responding(col, base, fraction) & later
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return early[idx].sum(axis=1) / later[idx].sum(axis=1)
+    raise ValueError(f"unknown endpoint kind {t.kind!r}")
+
+
+def _observed_interval(t: Target) -> list[float] | None:
+    """90% interval of the published value from its own sampling error: mean +/- z SE, or the
+    Wilson interval of a rate with the row's n; None for medians and sensitivities."""
+    z = 1.6448536269514722  # standard normal 95th percentile
+    if t.se is not None:
+        return [t.observed - z * t.se, t.observed + z * t.se]
+    if t.kind not in ("response", "remission"):
+        return None
+    p, n = t.observed, t.n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return [centre - half, centre + half]
+
+
+def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
+             progress: Callable[[int, int], None] | None = None) -> dict:
+    """Prediction intervals for every endpoint of :func:`select_endpoints`.
+
+    ``draws`` parameter sets; for each, every arm in max(``n``, :data:`POPULATION_FACTOR` x its
+    largest n) virtual patients (seed ``seed + draw``) and ``resamples`` trial-sized groups per
+    endpoint. ``progress(done, draws)`` after each parameter set. Returns the document written
+    to validation.json (see docs/validation/report.md).
+    """
+    endpoints, skipped = select_endpoints()
+    uncertainty = load_uncertainty()
+    values = current_values()
+    notes = []
+    if any(not math.isclose(uncertainty["values"][k], v, rel_tol=1e-9)
+           for k, v in values.items()):
+        notes.append(f"{UNCERTAINTY_FILE} was made for other parameter values than the model's "
+                     "(re-run scripts/uncertainty.py); its covariance is used around the "
+                     "model's values")
+    rng = np.random.default_rng(seed)
+    sets = parameter_draws(uncertainty, values, draws, rng)
+    arms = {arm: [e for e in endpoints if e.target.arm == arm]
+            for arm in dict.fromkeys(e.target.arm for e in endpoints)}
+    samples: list[list[np.ndarray]] = [[] for _ in endpoints]
+    index = {id(e): i for i, e in enumerate(endpoints)}
+    for k, params in enumerate(sets):
+        for arm, group in arms.items():
+            size = max(n, POPULATION_FACTOR * max(e.target.n for e in group))
+            patients = simulate_patients(arm, params, [t for e in group for t in e.times_h],
+                                         size, seed + k)
+            for e in group:
+                samples[index[id(e)]].append(resampled(e, patients, resamples, rng))
+        if progress:
+            progress(k + 1, draws)
+    rows = []
+    tail = 100 * (1 - INTERVAL) / 2
+    for e, parts in zip(endpoints, samples, strict=True):
+        t = e.target
+        p5, median, p95 = np.nanpercentile(np.concatenate(parts), [tail, 50, 100 - tail])
+        rows.append({
+            "study": e.study, "arm": t.arm, "endpoint": e.description, "kind": t.kind,
+            "scale": get_scale(e.scale).label, "statistic": e.statistic, "time_h": t.time_h,
+            "n": t.n, "observed": t.observed, "observed_interval": _observed_interval(t),
+            "predicted": float(median), "p5": float(p5), "p95": float(p95),
+            "inside": bool(p5 <= t.observed <= p95), "fitted": t.fitted, "source": e.source,
+            "rows": list(t.rows), "label": t.label})
+    inside = [r["inside"] for r in rows]
+    return {
+        "endpoints": rows,
+        "fraction_inside": float(np.mean(inside)),
+        "n_inside": int(sum(inside)),
+        "n_endpoints": len(rows),
+        "interval": INTERVAL,
+        "parameter_draws": draws,
+        "patients_per_arm_min": n,
+        "population_factor": POPULATION_FACTOR,
+        "resamples": resamples,
+        "seed": seed,
+        "model": MODEL_NAME,
+        "arms": {arm: _ALL_ARMS[arm].get("model", MODEL_NAME) for arm in arms},
+        "parameters": {"names": uncertainty["names"], "values": values,
+                       "sd_log": uncertainty["sd"], "method": uncertainty["method"],
+                       "date": uncertainty["date"]},
+        "not_simulated": [{"row": i, "label": label, "reason": why}
+                          for i, label, why in skipped],
+        "notes": notes,
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+#: Limits of the validation itself (the calibration's: ``calibrate.LIMITS``).
+LIMITS: tuple[str, ...] = (
+    "**Fitted endpoints are not independent evidence.** For them `inside` is a goodness-of-fit "
+    "check; the rows simulated as scenarios (courses, esketamine, ASPIRE) and the 2-h row are "
+    "the out-of-sample test.",
+    "**Pooled rows are treated as one trial.** Han 2016 (n 368) and the Cochrane comparator "
+    "risks pool several trials; heterogeneity between them is not in the interval, which is "
+    "therefore too narrow for these rows.",
+    "**One cohort.** Every arm is simulated in the TRD cohort (baseline MADRS 31.9); ASPIRE "
+    "(active suicidal ideation, baseline ~39.5) is compared as a fraction of its baseline, "
+    "ELEKT-D on the QIDS-SR16 linked from the MADRS.",
+    "**Scenario assumptions.** Esketamine arms get the full dose at every session; "
+    "escitalopram 10 mg/day stands for every newly started antidepressant; ELEKT-D infusions "
+    "are on days 0, 3, 7, 10, 14, 17; a relapse median not reached within the follow-up counts "
+    "as the follow-up length.",
+    "**Monte Carlo.** Each arm's population is at least 4 times the trial's n, so the "
+    "population's own sampling error widens the intervals by up to ~12%; percentiles of "
+    "draws x resamples carry Monte Carlo error of their own (more `--draws` and `--n` reduce "
+    "both).",
+)

@@ -1,0 +1,167 @@
+"""Validation: prediction intervals for every simulated published result, the uncertainty file
+they draw from, and the HTML report."""
+
+import html
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ketasim.claims import claims
+from ketasim.cli import app
+from ketasim.clinical.targets import load_targets
+from ketasim.evidence import validate as v
+from ketasim.evidence.calibrate import BOUNDS, Target
+from ketasim.report.validation import write
+
+FIELDS = {"study", "arm", "endpoint", "kind", "scale", "statistic", "time_h", "n", "observed",
+          "observed_interval", "predicted", "p5", "p95", "inside", "fitted", "source", "rows",
+          "label"}
+
+
+@pytest.fixture(scope="module")
+def result():
+    """Tiny settings: 2 parameter sets, populations of max(60, the trial's n)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(v, "POPULATION_FACTOR", 1)
+        return v.validate(draws=2, n=60, resamples=30, seed=5)
+
+
+def test_json_schema_and_coverage(result):
+    endpoints, _ = v.select_endpoints()
+    assert result["parameter_draws"] == 2 and result["resamples"] == 30
+    assert result["n_endpoints"] == len(result["endpoints"]) == len(endpoints)
+    for row in result["endpoints"]:
+        assert set(row) == FIELDS
+        assert isinstance(row["inside"], bool) and isinstance(row["fitted"], bool)
+        assert row["n"] >= 1 and row["rows"]
+    json.dumps(result, allow_nan=False)
+    keys = {(r["study"], r["statistic"], r["time_h"], r["arm"]) for r in result["endpoints"]}
+    for key in [("murrough2013_biolpsych", "response_pct", 288.0, "ketamine x6, 3/week"),
+                ("transform1", "response_pct", 672.0, "esketamine 84 mg + new AD"),
+                ("aspire2", "mean_change_from_baseline", 24.0, "esketamine 84 mg + new AD")]:
+        assert key in keys
+    assert result["arms"]["esketamine 84 mg + new AD"] == "perez_ruixo2021+mechanism"
+    rows = {i for r in result["endpoints"] for i in r["rows"]}
+    assert rows | {s["row"] for s in result["not_simulated"]} == set(range(len(load_targets())))
+    assert all(s["reason"] for s in result["not_simulated"])
+
+
+def test_intervals_are_ordered_and_inside_matches_them(result):
+    rows = result["endpoints"]
+    for r in rows:
+        assert r["p5"] <= r["predicted"] <= r["p95"], r
+        assert r["inside"] == (r["p5"] <= r["observed"] <= r["p95"]), r
+        if r["kind"] in ("response", "remission", "sensitivity"):
+            assert 0.0 <= r["p5"] and r["p95"] <= 1.0
+    assert result["fraction_inside"] == pytest.approx(np.mean([r["inside"] for r in rows]))
+    assert result["n_inside"] == sum(r["inside"] for r in rows)
+    # the fitted 24-h ketamine change of Murrough 2013 AJP lies inside, the 2-h change of the
+    # open-label course (a known misfit of the early time course, not fitted) outside
+    by_label = {r["label"]: r for r in rows}
+    assert by_label["murrough2013_ajp mean_change_from_baseline @ 24 h (n 47)"]["inside"]
+    assert not by_label["murrough2013_biolpsych mean_decrease_from_baseline @ 2 h (n 24)"][
+        "inside"]
+
+
+@pytest.fixture(scope="module")
+def found():
+    return claims(n=40)
+
+
+def test_report_has_every_endpoint_the_claims_and_no_network_resource(result, found, tmp_path):
+    paths = write(result, found, tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "validation.json").read_text()) == result
+    assert all(p.exists() for p in paths)
+    for r in result["endpoints"]:
+        assert f"<td>{r['study']}</td><td>{r['arm']}</td><td>{r['endpoint']}</td>" in page
+    assert page.count('<tr class="outside">') == result["n_endpoints"] - result["n_inside"]
+    assert "The claims, with data and model" in page
+    for c in found:
+        assert f"<td>{html.escape(c.claim)}</td>" in page
+    assert "Limits" in page and "Parameter uncertainty is local" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert page.count('src="data:image/png;base64,') == 1 + len(
+        {r["study"] for r in result["endpoints"]})
+
+
+def test_uncertainty_file_is_positive_definite_and_made_at_the_current_values():
+    """Fails after a refit until scripts/uncertainty.py is run again."""
+    doc = v.load_uncertainty()
+    current = v.current_values()
+    assert doc["names"] == list(current)
+    for name, value in current.items():
+        assert doc["values"][name] == pytest.approx(value, rel=1e-9), name
+    cov = np.asarray(doc["covariance"])
+    assert cov.shape == (len(current),) * 2
+    assert np.allclose(cov, cov.T)
+    assert np.linalg.eigvalsh(cov).min() > 0
+    assert np.sqrt(np.diag(cov)) == pytest.approx([doc["sd"][k] for k in doc["names"]])
+    assert doc["date"] and doc["method"] and doc["step"] > 0
+
+
+def test_parameter_draws_follow_the_covariance_within_the_bounds():
+    doc = v.load_uncertainty()
+    values = v.current_values()
+    draws = v.parameter_draws(doc, values, 4000, np.random.default_rng(0))
+    x = np.log([[d[k] for k in doc["names"]] for d in draws])
+    for k, name in enumerate(doc["names"]):
+        lo, hi = BOUNDS[name]
+        assert np.all((lo <= np.exp(x[:, k])) & (np.exp(x[:, k]) <= hi))
+        inner = x[:, k][(x[:, k] > math.log(lo) + 1e-12) & (x[:, k] < math.log(hi) - 1e-12)]
+        if inner.size == x.shape[0]:  # not clipped: the sample matches the file
+            assert inner.std() == pytest.approx(doc["sd"][name], rel=0.08)
+            assert inner.mean() == pytest.approx(math.log(values[name]), abs=0.1 * doc["sd"][name])
+
+
+def _patients(scores: np.ndarray, times_h, last_dose_h: float = 0.0) -> v.Patients:
+    s = np.asarray(scores, float)
+    return v.Patients({"madrs": s, "hamd17": s, "qids_sr16": s}, np.asarray(times_h, float),
+                      last_dose_h)
+
+
+def _endpoint(kind: str, time_h: float, n: int, reference_h: float | None = None) -> v.Endpoint:
+    return v.Endpoint(Target("t", kind, time_h, 0.0, n), "s", "x", reference_h=reference_h)
+
+
+def test_resampled_statistics_by_hand():
+    rng = np.random.default_rng(1)
+    same = _patients(np.tile([30, 12], (50, 1)), [0.0, 24.0])
+    assert np.all(v.resampled(_endpoint("change", 24.0, 10), same, 5, rng) == -18.0)
+    assert np.allclose(v.resampled(_endpoint("relative_change", 24.0, 10), same, 5, rng), -0.6)
+    assert np.all(v.resampled(_endpoint("response", 24.0, 10), same, 5, rng) == 1.0)
+    assert np.all(v.resampled(_endpoint("remission", 24.0, 10), same, 5, rng) == 0.0)
+    # half respond: a group of 100 responds 50% +/- sqrt(0.25 / 100) = 5 points
+    half = _patients(np.repeat([[30, 10], [30, 20]], 500, axis=0), [0.0, 24.0])
+    rates = v.resampled(_endpoint("response", 24.0, 100), half, 4000, rng)
+    assert rates.mean() == pytest.approx(0.5, abs=0.005)
+    assert rates.std() == pytest.approx(0.05, rel=0.08)
+    # of those responding at 48 h (3 of 4 types), 2 of 3 responded at 4 h already
+    types = np.repeat([[30, 10, 10], [30, 10, 10], [30, 25, 10], [30, 10, 25]], 250, axis=0)
+    sens = v.resampled(_endpoint("sensitivity", 4.0, 200, reference_h=48.0),
+                       _patients(types, [0.0, 4.0, 48.0]), 500, rng)
+    assert sens.mean() == pytest.approx(2 / 3, abs=0.01)
+    # responders at 24 h after the (only) dose fail on two visits from 72 h: relapse at day 3
+    relapse = _patients(np.tile([30, 10, 10, 25, 25], (40, 1)), [0.0, 24.0, 48.0, 72.0, 96.0])
+    assert np.all(v.resampled(_endpoint("relapse_days", 96.0, 17), relapse, 5, rng) == 3.0)
+
+
+def test_cli_rejects_too_few_draws():
+    res = CliRunner().invoke(app, ["validate", "--draws", "1"])
+    assert res.exit_code == 2
+    assert "--draws: must be from 2 to 1000, got 1" in res.output
+
+
+def test_cli_writes_the_report_and_prints_the_share_inside(result, found, tmp_path, monkeypatch):
+    """The command's wiring, with the tiny module result standing in for a full run."""
+    import ketasim.claims
+
+    monkeypatch.setattr(v, "validate", lambda *args, **kwargs: result)
+    monkeypatch.setattr(ketasim.claims, "claims", lambda: found)
+    res = CliRunner().invoke(app, ["validate", "--out", str(tmp_path), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert f"{result['n_inside']} of {result['n_endpoints']} published values inside" in res.output
+    assert (tmp_path / "report.html").exists() and (tmp_path / "validation.json").exists()
