@@ -62,7 +62,8 @@ def test_single_infusion_example():
     assert scenario.name == "Single 0.5 mg/kg infusion in TRD"
     assert scenario.model == "racemic_sr"
     assert scenario.arms == (Arm("Single 0.5 mg/kg infusion in TRD", Regimen((INFUSION,))),)
-    assert scenario.population == Population(n=1000, cohort="trd", seed=1)
+    assert scenario.population == Population(
+        n=1000, cohort="trd", seed=1, exclude=("psychosis", "substance_use", "hypertension"))
     assert scenario.seed == 1
     assert scenario.output == Output(672.0, 0.25, (40 / 60, 4.0, 24.0, 72.0, 168.0, 336.0, 672.0))
     times = scenario.output.times()
