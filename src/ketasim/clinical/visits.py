@@ -13,7 +13,14 @@ import numpy as np
 import xarray as xr
 
 from ketasim.clinical.endpoints import course, endpoints, relapse, time_columns
-from ketasim.clinical.scales import SCALE_NAMES, SCALES, measure, rating, suicidal_ideation
+from ketasim.clinical.scales import (
+    SCALE_NAMES,
+    SCALES,
+    Rating,
+    measure,
+    rating,
+    suicidal_ideation,
+)
 from ketasim.regimen import Regimen
 
 SEVERITY = "depression_severity"
@@ -39,6 +46,13 @@ class Visits:
         self.subjects.append(chunk["subject"].to_numpy())
         self.severity.append(chunk[SEVERITY].sel(time=self.times).to_numpy())
 
+    def scores(self, seed: int, cohort: str | Rating, scales: tuple[str, ...]
+               ) -> dict[str, np.ndarray]:
+        """The collected subjects' ratings on ``scales`` at the visit times (see
+        :func:`ketasim.clinical.scales.measure`)."""
+        return measure(np.concatenate(self.severity), np.concatenate(self.subjects), seed,
+                       cohort, scales)
+
     def summary(self, regimen: Regimen, timepoints_h: tuple[float, ...], seed: int,
                 cohort: str, response_fraction: float, remission_max: float) -> dict:
         """``endpoints`` at each timepoint on MADRS, HAM-D17 and QIDS-SR16 (the scenario's
@@ -47,8 +61,7 @@ class Visits:
         definitions; ``suicidal_ideation`` (MADRS item 10 and SSI); ``relapse`` and ``course``
         (both on MADRS) of the arm."""
         r = rating(cohort)
-        scores = measure(np.concatenate(self.severity), np.concatenate(self.subjects), seed,
-                         r, (*SCALE_NAMES, *r.own))
+        scores = self.scores(seed, r, (*SCALE_NAMES, *r.own))
         madrs = scores["madrs"].astype(float)
         baseline = madrs[:, 0]
         dose_times = [d.time_h for d in regimen.doses]

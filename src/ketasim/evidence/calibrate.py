@@ -38,7 +38,7 @@ from ketasim.clinical.visits import Visits, visit_times
 from ketasim.engine import iter_simulate
 from ketasim.modeling.spec import Model
 from ketasim.models import get_model
-from ketasim.scenario import parse_scenario
+from ketasim.scenario import Scenario, parse_scenario
 
 MODEL_NAME = "racemic_sr+mechanism"
 #: Free parameters and their bounds (declared units). ``cv`` is the coefficient of variation of
@@ -227,17 +227,24 @@ def build_model(values: dict[str, float], base: Model | None = None) -> Model:
     return replace(base, parameters=tuple(params))
 
 
+def arm_scenario(name: str, design: dict, times_h, n_subjects: int, seed: int,
+                 step: str = "24 h") -> Scenario:
+    """A one-arm scenario of ``design`` (an entry of :data:`ARMS`: doses, optional variants and
+    model) in ``n_subjects`` TRD patients (``seed``), reporting ``times_h`` (h) and every
+    ``step`` up to the last of them."""
+    times = sorted({float(t) for t in times_h})
+    return parse_scenario({
+        "name": name, "model": design.get("model", MODEL_NAME), "doses": design["doses"],
+        "variants": design.get("variants", {}),
+        "population": {"n": int(n_subjects), "cohort": "trd", "seed": int(seed)},
+        "output": {"end": f"{times[-1]} h", "step": step,
+                   "timepoints": [f"{t} h" for t in times]}})
+
+
 def simulate(model: Model, arm: str, times_h, n_subjects: int, seed: int) -> dict[float, dict]:
     """Arm ``arm`` of :data:`ARMS` in ``n_subjects`` TRD patients (``seed``), rated as the
     runner rates it; MADRS endpoints by time (h) plus ``mean_baseline`` (points)."""
-    times = sorted({float(t) for t in times_h})
-    end = max(times)
-    design = ARMS[arm]
-    scenario = parse_scenario({
-        "name": f"calibration: {arm}", "model": MODEL_NAME, "doses": design["doses"],
-        "variants": design.get("variants", {}),
-        "population": {"n": int(n_subjects), "cohort": "trd", "seed": int(seed)},
-        "output": {"end": f"{end} h", "step": "24 h", "timepoints": [f"{t} h" for t in times]}})
+    scenario = arm_scenario(f"calibration: {arm}", ARMS[arm], times_h, n_subjects, seed)
     model = model.with_parameters(**scenario.parameters)
     regimen, out = scenario.arms[0].regimen, scenario.output
     visits = Visits(visit_times(regimen, out.timepoints_h, out.end_h))

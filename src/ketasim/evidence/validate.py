@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding, time_columns
-from ketasim.clinical.scales import SCALE_NAMES, get_scale, measure
+from ketasim.clinical.scales import SCALE_NAMES, get_scale
 from ketasim.clinical.targets import load_targets
-from ketasim.clinical.visits import SEVERITY, visit_times
+from ketasim.clinical.visits import Visits, visit_times
 from ketasim.engine import iter_simulate
 from ketasim.evidence.calibrate import (
     _CONTRAST,
@@ -46,11 +46,12 @@ from ketasim.evidence.calibrate import (
     FITTED,
     MODEL_NAME,
     Target,
+    arm_scenario,
     build_model,
     select_targets,
 )
 from ketasim.models import get_model
-from ketasim.scenario import Criteria, parse_scenario
+from ketasim.scenario import Criteria
 
 #: Package data file with the calibrated parameters' covariance (``scripts/uncertainty.py``).
 UNCERTAINTY_FILE = "parameter_uncertainty.json"
@@ -275,24 +276,15 @@ def simulate_patients(arm: str, values: dict[str, float], times_h, n: int, seed:
     patients (``seed``) with the calibrated parameters ``values``, rated at the baseline, at
     ``times_h``, 24 h after each dose and daily after the last dose up to the last time."""
     design = _ALL_ARMS[arm]
-    model_name = design.get("model", MODEL_NAME)
     times = sorted({float(t) for t in times_h})
-    end = max(times)
-    scenario = parse_scenario({
-        "name": f"validation: {arm}", "model": model_name, "doses": design["doses"],
-        "variants": design.get("variants", {}),
-        "population": {"n": int(n), "cohort": "trd", "seed": int(seed)},
-        "output": {"end": f"{end} h", "step": f"{end} h", "timepoints": [f"{t} h" for t in times]}})
-    model = build_model(values, get_model(model_name)).with_parameters(**scenario.parameters)
+    scenario = arm_scenario(f"validation: {arm}", design, times, n, seed, step=f"{times[-1]} h")
+    model = build_model(values, get_model(scenario.model)).with_parameters(**scenario.parameters)
     regimen = scenario.arms[0].regimen
-    grid = visit_times(regimen, scenario.output.timepoints_h, end)
-    severity, subjects = [], []
-    for chunk in iter_simulate(model, regimen, scenario.population, grid):
-        severity.append(chunk[SEVERITY].to_numpy())
-        subjects.append(chunk["subject"].to_numpy())
-    scores = measure(np.concatenate(severity), np.concatenate(subjects), int(seed), "trd",
-                     SCALE_NAMES)
-    return Patients({s: scores[s].astype(float) for s in SCALE_NAMES}, grid,
+    visits = Visits(visit_times(regimen, scenario.output.timepoints_h, times[-1]))
+    for chunk in iter_simulate(model, regimen, scenario.population, visits.times):
+        visits.add(chunk)
+    scores = visits.scores(int(seed), "trd", SCALE_NAMES)
+    return Patients({s: scores[s].astype(float) for s in SCALE_NAMES}, visits.times,
                     max(d.time_h for d in regimen.doses))
 
 

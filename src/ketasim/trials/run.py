@@ -19,8 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ketasim.clinical.endpoints import relapse_times, responding, time_columns
-from ketasim.clinical.scales import measure
-from ketasim.clinical.visits import SEVERITY
+from ketasim.clinical.visits import SEVERITY, Visits
 from ketasim.engine import iter_simulate
 from ketasim.errors import ScenarioError
 from ketasim.regimen import Regimen
@@ -62,13 +61,11 @@ def _visit_grid(scenario: Scenario, design: TrialDesign) -> np.ndarray:
 def _pool(scenario: Scenario, regimen: Regimen, n: int, seed: int, times: np.ndarray) -> Pool:
     model = scenario.resolved_model()
     population = replace(scenario.population, n=n, seed=seed)
-    severity, ids = [], []
+    visits = Visits(times)
     for chunk in iter_simulate(model, regimen, population, times):
-        severity.append(chunk[SEVERITY].to_numpy())
-        ids.append(chunk["subject"].to_numpy())
-    scores = measure(np.concatenate(severity), np.concatenate(ids), seed,
-                     scenario.population.cohort, scales=("madrs",))
-    return Pool(times, scores["madrs"].astype(float))
+        visits.add(chunk)
+    return Pool(times, visits.scores(seed, scenario.population.cohort, ("madrs",))[
+        "madrs"].astype(float))
 
 
 def _shifted(regimen: Regimen, by_h: float) -> tuple:
