@@ -141,15 +141,25 @@ def test_every_example_trial_runs(name, tmp_path):
     ([{"label": "a", "substance": "placebo", "doses": [_SALINE]},
       {"label": "b", "substance": "placebo", "doses": [_SALINE]}],
      {"control": "c"}, r"^trial\.control: 'c' is not an arm; arms: a, b"),
-    ([{"label": "a", "substance": "placebo", "doses": [_SALINE]},
-      {"label": "b", "substance": "placebo", "doses": [_SALINE]}],
-     {"dropout_per_week": 1.5}, r"^trial\.dropout_per_week: "),
 ])
 def test_designs_that_cannot_run_are_one_line_errors(arms, trial, message, tmp_path):
     scenario = parse_scenario(_doc(arms, trial))
     with pytest.raises(ScenarioError, match=message) as error:
         run_trial(scenario, 10, tmp_path, pool_n=20)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(("trial", "message"), [
+    ({"dropout_per_week": 1.5}, r"^<scenario>: trial\.dropout_per_week: Input should be less "
+                                r"than or equal to 0\.9, got 1\.5$"),
+    ({"desing": "crossover"}, r"^<scenario>: trial\.desing: unknown key; did you mean "
+                              r"'design'\? allowed: design, control, "),
+])
+def test_a_malformed_trial_table_is_refused_when_the_scenario_is_read(trial, message):
+    arms = [{"label": "a", "substance": "placebo", "doses": [_SALINE]},
+            {"label": "b", "substance": "placebo", "doses": [_SALINE]}]
+    with pytest.raises(ScenarioError, match=message):
+        parse_scenario(_doc(arms, trial))
 
 
 def test_withdrawal_without_responders_replicates_and_power_are_refused(tmp_path):

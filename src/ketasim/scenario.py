@@ -110,8 +110,9 @@ class Scenario:
     seed: int
     criteria: Criteria = Criteria()
     parameters: Mapping[str, float] = field(default_factory=dict)
-    #: The ``[trial]`` table as written (read by ``ketasim trial``, see trials/design.py).
-    trial: Mapping[str, Any] = field(default_factory=dict)
+    #: The ``[trial]`` table, its defaults filled in (read by ``ketasim trial``, see
+    #: trials/design.py).
+    trial: Mapping[str, Any] = field(default_factory=lambda: _TrialIn().model_dump())
 
     def resolved_model(self) -> Model:
         """The scenario's model with its variants' parameter values applied."""
@@ -206,6 +207,18 @@ class _EndpointsIn(_Table):
     remission_max: Annotated[float, Field(ge=0, le=60)] = 10.0
 
 
+class _TrialIn(_Table):
+    """The ``[trial]`` table (its meaning and checks: ketasim/trials/design.py)."""
+
+    design: str = "parallel"
+    control: str | None = None
+    primary: Any = None
+    dropout_per_week: Annotated[float, Field(ge=0, le=0.9)] = 0.0
+    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    washout: Any = None
+    randomize: Any = None
+
+
 class _FileIn(_Table):
     name: _Text
     substance: str | None = None
@@ -216,11 +229,12 @@ class _FileIn(_Table):
     output: _OutputIn
     endpoints: _EndpointsIn = _EndpointsIn()
     variants: dict[str, Any] = {}
-    trial: dict[str, Any] = {}
+    trial: _TrialIn = _TrialIn()
 
 
 _TABLES = {(): _FileIn, ("doses",): _DoseIn, ("arms",): _ArmIn, ("arms", "doses"): _DoseIn,
-           ("population",): _PopulationIn, ("output",): _OutputIn, ("endpoints",): _EndpointsIn}
+           ("population",): _PopulationIn, ("output",): _OutputIn, ("endpoints",): _EndpointsIn,
+           ("trial",): _TrialIn}
 
 
 #: Plainer wording for some pydantic error types.
@@ -350,7 +364,7 @@ def _build(doc: _FileIn) -> Scenario:
     parameters = variant_parameters(doc.variants, get_model(model).parameter_names, model) \
         if doc.variants else {}
     return Scenario(doc.name, model, arms, population, output, population.seed, criteria,
-                    parameters, doc.trial)
+                    parameters, doc.trial.model_dump())
 
 
 def parse_scenario(doc: dict, source: str = "<scenario>") -> Scenario:

@@ -60,7 +60,7 @@ def run_trial(scenario: Scenario, replicates: int, out: Path,
     if target_power is not None and not 0 < target_power < 1:
         raise ScenarioError(f"target-power: must be between 0 and 1 (exclusive), got "
                             f"{target_power!r}")
-    design = trial_design(dict(scenario.trial), scenario)
+    design = trial_design(scenario)
     n = scenario.population.n
     if pool_n is None:
         pool_n = int(np.clip(4 * n, POOL_MIN, POOL_MAX))
