@@ -255,19 +255,23 @@ _SSI_TRD = BaselineDistribution(
            "truncated normal cannot have an SD above its mean)")
 
 
+#: Rated like TRD patients: their MADRS and SSI baselines.
+_AS_TRD = Rating(BASELINES["trd"], {"ssi": _SSI_TRD})
+
+
 def _indication(scale: str, baseline: BaselineDistribution) -> Rating:
     """A cohort of an indication: MADRS from the TRD distribution (assumption: the shared data
     give no MADRS baseline of these trials) and SSI at the TRD level (assumption: no SSI
     baseline of these trials was found) unless ``scale`` is the SSI."""
-    return Rating(BASELINES["trd"], {"ssi": _SSI_TRD} | {scale: baseline}, scale)
+    return Rating(_AS_TRD.madrs, {**_AS_TRD.own, scale: baseline}, scale)
 
 
 #: How each cohort of ``population.COHORTS`` is rated.
 RATINGS: dict[str, Rating] = {
-    "trd": Rating(BASELINES["trd"], {"ssi": _SSI_TRD}),
+    "trd": _AS_TRD,
     # assumption: healthy volunteers are rated like TRD patients until cohorts carry baseline
     # severity (the mechanism's severity is a fraction of each patient's own baseline)
-    "healthy": Rating(BASELINES["trd"], {"ssi": _SSI_TRD}),
+    "healthy": _AS_TRD,
     "ptsd": _indication("pcl5", BaselineDistribution(
         mean=47.07, sd=12.6, floor=33.0, ceiling=80.0,
         source="latent normal(47.07, 12.6) truncated to 33-80: derived so the baselines have "
@@ -308,8 +312,8 @@ RATINGS: dict[str, Rating] = {
     # assumption: rated like TRD; no MADRS or SSI baselines of depressed adolescents were read,
     # and TRANSFORM-3's elderly baselines (MADRS 34.5-35.7 by arm and sex, PMC8921149 Table 4)
     # lie within the TRD distribution's spread
-    "adolescent": Rating(BASELINES["trd"], {"ssi": _SSI_TRD}),
-    "elderly": Rating(BASELINES["trd"], {"ssi": _SSI_TRD}),
+    "adolescent": _AS_TRD,
+    "elderly": _AS_TRD,
 }
 
 
