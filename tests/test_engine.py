@@ -99,51 +99,6 @@ def test_domino_matches_matrix_exponential():
     assert_rel(res["ketamine_plasma_ng_ml"].to_numpy()[0], amounts[:, 0] / v1 * 1000)
 
 
-def observed_orders(step, counts):
-    """Orders of convergence of a fixed-step method on a 2-compartment bolus over 8 h.
-
-    ``step(k, t, h, y, p)`` advances y by one step of size h and returns the new y.
-    """
-    k = engine.kernel.load(pc.model(2))
-    p = np.array([pc.V1, *(pc.RATES[n] for n in ("k10", "k12", "k21"))])
-    exact = pc.exact_amounts(pc.system_matrix(2), [(0.0, 0, "bolus", 100.0)], [8.0])[0]
-    sizes, errors = [], []
-    for n_steps in counts:
-        h, y = 8.0 / n_steps, np.array([100.0, 0.0])
-        for i in range(n_steps):
-            y = step(k, i * h, h, y, p)
-        sizes.append(h)
-        errors.append(np.max(np.abs(y - exact)) / 100.0)
-    return np.diff(np.log(errors)) / np.diff(np.log(sizes))
-
-
-def dp5(k, t, h, y, p):
-    stages, ynew = np.empty((7, 2)), np.empty(2)
-    k.rhs(t, y, p, np.zeros(2), stages[0])
-    k.dp5_step(t, h, y, p, np.zeros(2), stages, ynew, np.empty(2), np.empty(2))
-    return ynew
-
-
-def rodas4(k, t, h, y, p):
-    f0, ynew = np.empty(2), np.empty(2)
-    k.rhs(t, y, p, np.zeros(2), f0)
-    k.rodas4_step(t, h, y, p, np.zeros(2), f0, np.empty((8, 2)), ynew, np.empty(2),
-                  np.empty((2, 2)), np.empty(2, np.int64))
-    return ynew
-
-
-def test_dormand_prince_converges_at_order_five():
-    orders = observed_orders(dp5, (16, 32, 64, 128))
-    # pre-asymptotic orders fall towards 5 as h shrinks; the finest pair is within 0.3 of 5
-    assert np.all(np.diff(orders) < 0) and 4.7 < orders[-1] < 5.3, orders
-
-
-def test_rodas4_converges_at_order_four():
-    """The stiff solver, with the generated exact Jacobian."""
-    orders = observed_orders(rodas4, (8, 16, 32, 64))
-    assert 3.7 < orders[-1] < 4.4, orders
-
-
 def test_long_stiff_run_stays_accurate_at_default_tolerances():
     """28 days of Domino: the solver switches to RODAS4; relative error stays below 2e-5
     wherever the concentration is above 1e-3 of its peak (default rtol 1e-6)."""

@@ -87,7 +87,8 @@ def iter_simulate(model: Model, regimen: Regimen | Sequence[Regimen], population
         status = np.zeros(hi - lo, dtype=np.int64)
         events = dose_events(model, regimens[lo:hi] if len(regimens) > 1 else regimens,
                              subjects, lo, hi, k)
-        k.solve_batch(np.tile(y0, (hi - lo, 1)), subjects.params[lo:hi], *events, t_out, rtol,
+        k.solve_batch(np.tile(y0, (hi - lo, 1)), np.ascontiguousarray(subjects.params[lo:hi]),
+                      *events, t_out, rtol,
                       atol, max_steps, y_out, o_out, status)
         if status.any():
             i = int(np.flatnonzero(status)[0])
