@@ -27,12 +27,12 @@ import roadrunner
 from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
-from ketasim.engine import simulate
+from ketasim.dosing import Dose, Regimen
 from ketasim.modeling import kernel
 from ketasim.modeling.sbml import to_sbml
 from ketasim.models import get_model
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.population.sampling import Population
+from ketasim.simulation.engine import simulate
 
 RTOL, ATOL = 1e-6, 1e-9
 N, SEED = 1000, 1

@@ -15,7 +15,6 @@ import datetime
 import time
 from pathlib import Path
 
-from ketasim.clinical.targets import load_targets
 from ketasim.evidence.calibrate import (
     ARMS,
     BOUNDS,
@@ -27,6 +26,7 @@ from ketasim.evidence.calibrate import (
     fit,
     select_targets,
 )
+from ketasim.evidence.targets import load_targets
 from ketasim.models import get_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def main() -> None:
           f"{'' if r.se != r.se or r.se is None else f'{r.se:.3g}'} | {r.nll:.2f} |"
           for r in result.table.itertuples()), "",
         "## Manifest rows used", "",
-        "Row numbers are 0-based data rows of `src/ketasim/clinical/data/calibration_targets.csv` "
+        "Row numbers are 0-based data rows of `src/ketasim/evidence/data/calibration_targets.csv` "
         "(as loaded by `load_targets()`).", "",
         f"Fitted: rows {', '.join(map(str, fitted_rows))}: {row_list}.", "",
         f"Shown but not fitted: rows {', '.join(map(str, shown_rows))} (before "

@@ -5,7 +5,6 @@ import math
 import pytest
 from scipy.stats import binom, norm
 
-from ketasim.clinical.targets import load_targets
 from ketasim.evidence.calibrate import (
     ARMS,
     MODEL_NAME,
@@ -14,6 +13,7 @@ from ketasim.evidence.calibrate import (
     select_targets,
     simulate,
 )
+from ketasim.evidence.targets import load_targets
 from ketasim.models import get_model
 
 

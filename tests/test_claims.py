@@ -2,8 +2,8 @@
 
 from typer.testing import CliRunner
 
-from ketasim.claims import claims
 from ketasim.cli import app
+from ketasim.evidence.claims import claims
 
 
 def test_every_claim_cites_data_and_gives_model_numbers():

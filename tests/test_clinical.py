@@ -8,7 +8,7 @@ import pytest
 
 from ketasim.clinical import endpoints as ep
 from ketasim.clinical import scales as sc
-from ketasim.clinical.targets import load_targets
+from ketasim.evidence.targets import load_targets
 
 SHARED = Path("/work/shared/data/clinical_outcomes.csv")
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import ketasim as ks
-from ketasim.claims import madrs
+from ketasim.evidence.claims import madrs
 
 COURSE = {"name": "six", "substance": "racemic", "model": "racemic_sr+mechanism",
           "doses": [{"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min",

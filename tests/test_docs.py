@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ketasim.dosing import KETAMINE
 from ketasim.models import MODEL_NAMES
-from ketasim.regimen import KETAMINE
-from ketasim.runner import run_scenario
-from ketasim.scenario import load_scenario
+from ketasim.scenario.files import load_scenario
+from ketasim.simulation.runner import run_scenario
 
 ROOT = Path(__file__).parents[1]
 

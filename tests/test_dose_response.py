@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 import ketasim as ks
-from ketasim.claims import madrs
+from ketasim.evidence.claims import madrs
 
 DOSES = (0.1, 0.2, 0.5, 0.8, 1.0)  # mg/kg over 40 min
 

@@ -5,12 +5,12 @@ import numpy as np
 import pk_cases as pc
 import pytest
 
-from ketasim import engine
-from ketasim.engine import simulate
+from ketasim.dosing import Dose, Regimen
 from ketasim.errors import KetasimError, ScenarioError
 from ketasim.models import get_model
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.population.sampling import Population
+from ketasim.simulation import engine
+from ketasim.simulation.engine import simulate
 
 TIGHT = {"rtol": 1e-8, "atol": 1e-12}
 ONE = Population(1, fixed={"weight_kg": 70.0})

@@ -9,9 +9,10 @@ from scipy.special import ndtr, ndtri
 from ketasim.clinical import endpoints as ep
 from ketasim.clinical import scales as sc
 from ketasim.clinical.visits import Visits, visit_times
+from ketasim.dosing import Dose, Regimen
 from ketasim.errors import ScenarioError
-from ketasim.population import COHORTS, Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.population.cohorts import COHORTS
+from ketasim.population.sampling import Population
 
 PRIMARY = {"ptsd": "pcl5", "social_anxiety": "lsas", "anxiety": "hama", "ocd": "ybocs",
            "suicidal_ideation": "ssi"}

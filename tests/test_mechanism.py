@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 import ketasim
+from ketasim.dosing import Dose, Regimen
 from ketasim.errors import KetasimError
 from ketasim.modeling import kernel
 from ketasim.models import get_model
 from ketasim.models.mechanism import with_mechanism
 from ketasim.models.mechanism.receptor import KI_UM
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.population.sampling import Population
 
 # the drug alone: expectancy off (placebo and expectancy: tests/test_comparators.py)
 MODEL = with_mechanism(get_model("racemic_sr")).typical().with_parameters(w_expectancy=0.0)

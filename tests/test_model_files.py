@@ -7,12 +7,12 @@ import pytest
 from typer.testing import CliRunner
 
 from ketasim.cli import app
-from ketasim.engine import simulate
+from ketasim.dosing import Dose, Regimen
 from ketasim.errors import KetasimError, ScenarioError
 from ketasim.models import get_model
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
-from ketasim.scenario import load_scenario
+from ketasim.population.sampling import Population
+from ketasim.scenario.files import load_scenario
+from ketasim.simulation.engine import simulate
 
 FILE = Path(__file__).parents[1] / "examples" / "models" / "one_compartment.toml"
 

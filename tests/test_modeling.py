@@ -9,13 +9,13 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ketasim.engine import simulate
+from ketasim.dosing import Dose, Regimen
 from ketasim.errors import KetasimError
 from ketasim.modeling.expr import parse
 from ketasim.modeling.spec import Model, Parameter, State, compose, to_model_units
 from ketasim.models import get_model
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.population.sampling import Population
+from ketasim.simulation.engine import simulate
 
 
 @pytest.mark.parametrize("text", [

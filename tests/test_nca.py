@@ -16,11 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from ketasim.cli import app
-from ketasim.engine import simulate
-from ketasim.errors import KetasimError
-from ketasim.models import get_model
-from ketasim.nca import (
+from ketasim.analysis.nca import (
     COLUMNS,
     auc,
     auc_inf,
@@ -29,8 +25,12 @@ from ketasim.nca import (
     read_concentrations,
     terminal_phase,
 )
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.cli import app
+from ketasim.dosing import Dose, Regimen
+from ketasim.errors import KetasimError
+from ketasim.models import get_model
+from ketasim.population.sampling import Population
+from ketasim.simulation.engine import simulate
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "concentrations.csv"
 TIMES = np.array([0, 0.5, 1, 2, 3, 4, 6, 8, 12, 24.0])

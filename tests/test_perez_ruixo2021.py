@@ -6,11 +6,11 @@ from functools import cache
 import numpy as np
 import pytest
 
-from ketasim.engine import simulate
+from ketasim.analysis.nca import auc, cmax_tmax
+from ketasim.dosing import Dose, Regimen
 from ketasim.models.pk.perez_ruixo2021 import MODEL
-from ketasim.nca import auc, cmax_tmax
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.population.sampling import Population
+from ketasim.simulation.engine import simulate
 
 TYPICAL = MODEL.typical()
 VALUE = {p.name: p.value for p in MODEL.parameters}

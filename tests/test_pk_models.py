@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from ketasim.engine import simulate
+from ketasim.analysis.nca import auc, cmax_tmax
+from ketasim.dosing import Dose, Regimen
 from ketasim.models import get_model
-from ketasim.nca import auc, cmax_tmax
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.population.sampling import Population
+from ketasim.simulation.engine import simulate
 
 ADULT = Population(1, fixed={"weight_kg": 70.0, "age_y": 40.0})
 FINE = np.concatenate([np.linspace(0, 2, 241), np.linspace(2.01, 72, 1400)])
@@ -176,7 +176,7 @@ def test_single_enantiomers_take_only_iv_routes_in_racemic_sr():
 def test_auc_is_exact_on_a_coarse_output_grid():
     """AUC comes from an integrated state, so dose / CL holds to 1e-6 on the 15-min grid of the
     example scenario (the trapezoid on that grid misses the fast early fall by a few %)."""
-    from ketasim.nca import exposures
+    from ketasim.analysis.nca import exposures
 
     times = np.arange(0, 28 * 96 + 1) * 0.25
     res = simulate(get_model("domino1982"), Regimen((infusion(),)), Population(5, seed=1),
@@ -191,7 +191,7 @@ def test_simulated_observations_carry_the_published_residual_error():
     """Perez-Ruixo 2021: esketamine 27.6% and noresketamine 42.2% on the log scale: the SD of
     log(observed / predicted) matches within 3% over 40,000 draws; the same seed repeats."""
     from ketasim.errors import KetasimError
-    from ketasim.observations import observe
+    from ketasim.simulation.observations import observe
 
     m = get_model("perez_ruixo2021")
     res = simulate(m, Regimen((Dose("esketamine", "intranasal", 56.0),)), Population(200),

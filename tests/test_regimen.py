@@ -4,8 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketasim.errors import ScenarioError
-from ketasim.regimen import (
+from ketasim.dosing import (
     EVENT_COLUMNS,
     ROUTES,
     SUBSTANCES,
@@ -16,6 +15,7 @@ from ketasim.regimen import (
     to_event_table,
     write_event_table,
 )
+from ketasim.errors import ScenarioError
 
 INFUSION = Dose("racemic", "iv_infusion", 0.5, per_kg=True, duration_h=40 / 60)
 

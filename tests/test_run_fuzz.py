@@ -7,8 +7,8 @@ from hypothesis import assume, event, given, settings
 from test_scenario_fuzz import documents
 
 from ketasim.errors import ScenarioError
-from ketasim.runner import run_scenario
-from ketasim.scenario import parse_scenario
+from ketasim.scenario.files import parse_scenario
+from ketasim.simulation.runner import run_scenario
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)

@@ -39,7 +39,7 @@ def test_blood_pressure_rise_matches_the_cohort_it_was_fitted_to():
 
 
 def test_summary_has_a_safety_block(tmp_path):
-    from ketasim.outputs import run_and_write
+    from ketasim.report.simulation import run_and_write
 
     doc = {"name": "s", "substance": "racemic", "model": "racemic_sr+mechanism",
            "doses": [{"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min"}],

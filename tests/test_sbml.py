@@ -8,13 +8,13 @@ import numpy as np
 import pk_cases as pc
 import pytest
 
-from ketasim import engine
-from ketasim.engine import simulate
+from ketasim.dosing import Dose, Regimen
 from ketasim.modeling import kernel
 from ketasim.modeling.sbml import to_sbml
 from ketasim.models import MODEL_NAMES, get_model
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.population.sampling import Population
+from ketasim.simulation import engine
+from ketasim.simulation.engine import simulate
 
 roadrunner = pytest.importorskip("roadrunner")
 

@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ketasim.scenario as scenario_module
+import ketasim.scenario.definition as definition_module
+import ketasim.scenario.files as scenario_module
+from ketasim.dosing import Dose, Regimen
 from ketasim.errors import KetasimError, ScenarioError
 from ketasim.models import DEFAULT_MODEL
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
-from ketasim.scenario import Arm, Output, Scenario, load_scenario, parse_scenario
+from ketasim.population.sampling import Population
+from ketasim.scenario.definition import Arm, Output, Scenario
+from ketasim.scenario.files import load_scenario, parse_scenario
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SINGLE = tomllib.loads((EXAMPLES / "single_infusion.toml").read_text())
@@ -52,8 +54,9 @@ def two_models(monkeypatch):
     """Add a fake model 'nasal2024' beside the real default model."""
     real = scenario_module.get_model
     monkeypatch.setattr(scenario_module, "MODEL_NAMES", (DEFAULT_MODEL, "nasal2024"))
-    monkeypatch.setattr(scenario_module, "get_model",
-                        lambda name: FakeModel() if name == "nasal2024" else real(name))
+    for module in (scenario_module, definition_module):
+        monkeypatch.setattr(module, "get_model",
+                            lambda name: FakeModel() if name == "nasal2024" else real(name))
 
 
 # -- the documented forms ------------------------------------------------------------------

@@ -9,9 +9,10 @@ import copy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ketasim.dosing import ROUTES, SUBSTANCES
 from ketasim.errors import ScenarioError
-from ketasim.regimen import ROUTES, SUBSTANCES
-from ketasim.scenario import Scenario, parse_scenario
+from ketasim.scenario.definition import Scenario
+from ketasim.scenario.files import parse_scenario
 
 INFUSION = {"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min", "at": ["0 h"]}
 BOLUS = {"route": "iv_bolus", "amount": "35 mg", "start": "1 d", "every": "3.5 d", "count": 4}

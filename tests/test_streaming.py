@@ -6,14 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketasim import engine, outputs, runner
-from ketasim.engine import iter_simulate, simulate
+from ketasim.analysis.nca import exposures
+from ketasim.dosing import Dose, Regimen
 from ketasim.errors import KetasimError
 from ketasim.models import get_model
-from ketasim.nca import exposures
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
-from ketasim.scenario import parse_scenario
+from ketasim.population.sampling import Population
+from ketasim.report import simulation as outputs
+from ketasim.scenario.files import parse_scenario
+from ketasim.simulation import engine, runner
+from ketasim.simulation.engine import iter_simulate, simulate
 
 DOC = {"name": "stream", "substance": "racemic",
        "doses": [{"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min"}],

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from ketasim.claims import claims
 from ketasim.cli import app
-from ketasim.clinical.targets import load_targets
 from ketasim.evidence import validate as v
 from ketasim.evidence.calibrate import BOUNDS, Target
+from ketasim.evidence.claims import claims
+from ketasim.evidence.targets import load_targets
 from ketasim.report.validation import write
 
 FIELDS = {"study", "arm", "endpoint", "kind", "scale", "statistic", "time_h", "n", "observed",
@@ -157,10 +157,10 @@ def test_cli_rejects_too_few_draws():
 
 def test_cli_writes_the_report_and_prints_the_share_inside(result, found, tmp_path, monkeypatch):
     """The command's wiring, with the tiny module result standing in for a full run."""
-    import ketasim.claims
+    import ketasim.evidence.claims
 
     monkeypatch.setattr(v, "validate", lambda *args, **kwargs: result)
-    monkeypatch.setattr(ketasim.claims, "claims", lambda: found)
+    monkeypatch.setattr(ketasim.evidence.claims, "claims", lambda: found)
     res = CliRunner().invoke(app, ["validate", "--out", str(tmp_path), "--quiet"])
     assert res.exit_code == 0, res.output
     assert f"{result['n_inside']} of {result['n_endpoints']} published values inside" in res.output

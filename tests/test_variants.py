@@ -3,8 +3,8 @@
 import pytest
 
 import ketasim as ks
-from ketasim.claims import madrs
 from ketasim.errors import KetasimError, ScenarioError
+from ketasim.evidence.claims import madrs
 
 DOC = {"name": "v", "substance": "racemic", "model": "racemic_sr+mechanism",
        "doses": [{"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min"}],

@@ -8,15 +8,16 @@ import xarray as xr
 from scipy.special import ndtr
 
 import ketasim as ks
-from ketasim import engine
-from ketasim import population as pop
 from ketasim.clinical import scales as sc
 from ketasim.clinical.visits import SEVERITY, Visits
+from ketasim.dosing import Dose, Regimen
 from ketasim.errors import ScenarioError
-from ketasim.population import ATTRIBUTES, COHORTS, Population
-from ketasim.regimen import Dose, Regimen
-from ketasim.runner import CONTRAINDICATIONS, contraindication_warnings, run_scenario
-from ketasim.scenario import parse_scenario
+from ketasim.population import cohorts as pop
+from ketasim.population.cohorts import ATTRIBUTES, COHORTS
+from ketasim.population.sampling import Population
+from ketasim.scenario.files import parse_scenario
+from ketasim.simulation import engine
+from ketasim.simulation.runner import CONTRAINDICATIONS, contraindication_warnings, run_scenario
 
 N = 200_000
 #: Binomial SE of a share at N draws is at most 0.0011; 0.005 is 4.5 SE.
@@ -98,7 +99,7 @@ def test_fixed_attributes_apply_before_dependent_draws():
     k = COHORTS["trd"].clinical
     cov = draw("trd", fixed={"bipolar": 1, "crp_mg_l": 5.0, "age_y": 70.0})
     assert (cov["bipolar"] == 1).all() and (cov["crp_mg_l"] == 5.0).all()
-    unipolar = pop._unipolar_share(k.p_substance_use, k.p_bipolar, pop.SUBSTANCE_USE_OR_BIPOLAR)
+    unipolar = pop.unipolar_share(k.p_substance_use, k.p_bipolar, pop.SUBSTANCE_USE_OR_BIPOLAR)
     odds = unipolar / (1 - unipolar) * pop.SUBSTANCE_USE_OR_BIPOLAR
     assert cov["substance_use"].mean() == pytest.approx(odds / (1 + odds), abs=SHARE_TOL)
     assert cov["hypertension"].mean() == pytest.approx(0.631 * 0.517, abs=SHARE_TOL)

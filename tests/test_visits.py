@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 
-from ketasim import outputs
-from ketasim.claims import madrs
 from ketasim.clinical.visits import visit_times
-from ketasim.regimen import Dose, Regimen
-from ketasim.scenario import load_scenario
+from ketasim.dosing import Dose, Regimen
+from ketasim.evidence.claims import madrs
+from ketasim.report import simulation as outputs
+from ketasim.scenario.files import load_scenario
 
 TOY = """
 name = "toy_mood"

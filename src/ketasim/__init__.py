@@ -10,7 +10,15 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
-from ketasim.engine import iter_simulate, simulate
+from ketasim.analysis.nca import nca_table, read_concentrations
+from ketasim.dosing import (
+    Dose,
+    Regimen,
+    read_event_table,
+    schedule,
+    to_event_table,
+    write_event_table,
+)
 from ketasim.errors import KetasimError, ScenarioError
 from ketasim.modeling.sbml import to_sbml
 from ketasim.modeling.spec import (
@@ -24,19 +32,11 @@ from ketasim.modeling.spec import (
     compose,
 )
 from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
-from ketasim.nca import nca_table, read_concentrations
-from ketasim.observations import observe
-from ketasim.population import Population
-from ketasim.regimen import (
-    Dose,
-    Regimen,
-    read_event_table,
-    schedule,
-    to_event_table,
-    write_event_table,
-)
-from ketasim.runner import run_scenario
-from ketasim.scenario import load_scenario, parse_scenario
+from ketasim.population.sampling import Population
+from ketasim.scenario.files import load_scenario, parse_scenario
+from ketasim.simulation.engine import iter_simulate, simulate
+from ketasim.simulation.observations import observe
+from ketasim.simulation.runner import run_scenario
 
 __all__ = [
     "DEFAULT_MODEL", "MODEL_NAMES", "Covariate", "Deposit", "Dose", "Input", "KetasimError",

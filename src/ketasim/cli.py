@@ -44,8 +44,8 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
                  "--full-timecourse", help="write every row of very large runs")] = False
              ) -> None:
     """Simulate a scenario; write timecourse.parquet, summary.json and figures to OUT."""
-    from ketasim.outputs import run_and_write
-    from ketasim.scenario import load_scenario
+    from ketasim.report.simulation import run_and_write
+    from ketasim.scenario.files import load_scenario
 
     try:
         sc = load_scenario(scenario)
@@ -108,7 +108,7 @@ def export_sbml(model: Annotated[str, typer.Argument(help="model name")],
     """Write MODEL as SBML Level 3 (typical parameter values, one subject of WEIGHT_KG)."""
     from ketasim.modeling.sbml import to_sbml
     from ketasim.models import get_model
-    from ketasim.population import COVARIATE_RANGES
+    from ketasim.population.cohorts import COVARIATE_RANGES
 
     try:
         m = get_model(model)
@@ -142,7 +142,7 @@ def nca(file: Annotated[Path, typer.Argument(
 
     from rich.text import Text
 
-    from ketasim.nca import nca_table, read_concentrations
+    from ketasim.analysis.nca import nca_table, read_concentrations
 
     try:
         table = nca_table(read_concentrations(file))
@@ -176,8 +176,8 @@ def trial(scenario: Annotated[Path, typer.Argument(help="scenario TOML file with
               help="virtual patients simulated per arm (default 4 x n, 2,000-50,000)")] = None
           ) -> None:
     """Simulate REPLICATES trials of SCENARIO; write trial.json and figures to OUT."""
-    from ketasim.scenario import load_scenario
-    from ketasim.trials.report import run_trial
+    from ketasim.report.trial import run_trial
+    from ketasim.scenario.files import load_scenario
 
     try:
         result = run_trial(load_scenario(scenario), replicates, out, target_power, pool)
@@ -200,7 +200,7 @@ def claims_command(n: Annotated[int, typer.Option(help="virtual patients per des
                                                           help="print Markdown")] = False
                    ) -> None:
     """What published data and the model say of the public claims about ketamine."""
-    from ketasim.claims import claims
+    from ketasim.evidence.claims import claims
 
     if not 20 <= n <= 100_000:
         _fail(KetasimError(f"--n: must be from 20 to 100000, got {n}"))
@@ -232,7 +232,7 @@ def validate_command(
         ) -> None:
     """Every published result the model can simulate against its 90% prediction interval;
     write validation.json, report.html and figures to OUT."""
-    from ketasim.claims import claims
+    from ketasim.evidence.claims import claims
     from ketasim.evidence.validate import validate
     from ketasim.report.validation import write
 

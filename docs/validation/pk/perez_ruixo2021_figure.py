@@ -12,11 +12,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ketasim.engine import simulate
+from ketasim.analysis.nca import auc, cmax_tmax
+from ketasim.dosing import Dose, Regimen
 from ketasim.models.pk.perez_ruixo2021 import MODEL
-from ketasim.nca import auc, cmax_tmax
-from ketasim.population import Population
-from ketasim.regimen import Dose, Regimen
+from ketasim.population.sampling import Population
+from ketasim.simulation.engine import simulate
 
 OUT = Path(__file__).with_name("perez_ruixo2021_intranasal.png")
 TIMES = np.linspace(0.0, 24.0, 24 * 12 + 1)  # 5-min grid

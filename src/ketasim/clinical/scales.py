@@ -28,9 +28,9 @@ abdallah2022_ptsd, no group-by-time effect on the PCL-5), which this assumption 
 
 Every draw for subject ``i`` comes from ``numpy.random.default_rng([seed, stream, i])`` in a fixed
 order, so a subject's scores do not depend on how the population is chunked: stream
-:data:`STREAM` gives the MADRS baseline uniform, then noise for MADRS, HAM-D17, QIDS-SR16 over the
-time grid; stream :data:`OWN_STREAM` gives one baseline uniform per scale of
-:data:`OWN_SCALE_NAMES`, then their noise, in that order.
+:data:`ketasim.streams.CLINIC` gives the MADRS baseline uniform, then noise for MADRS, HAM-D17,
+QIDS-SR16 over the time grid; stream :data:`ketasim.streams.OWN_SCALES` gives one baseline
+uniform per scale of :data:`OWN_SCALE_NAMES`, then their noise, in that order.
 """
 
 from __future__ import annotations
@@ -41,11 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-#: Random stream of the clinic layer (distinct from the population's covariate/eta draws).
-STREAM = 7_001
-#: Random stream of the scales with their own baseline; separate from :data:`STREAM`, so that
-#: adding them left every depression score unchanged.
-OWN_STREAM = STREAM + 1
+from ketasim import streams
+
 SCALE_NAMES = ("madrs", "hamd17", "qids_sr16")
 #: Scales with their own baseline distribution per cohort, in the order of their draws.
 OWN_SCALE_NAMES = ("pcl5", "lsas", "hama", "ybocs", "ssi")
@@ -383,7 +380,7 @@ def _draw(subjects, n_times: int, seed: int, stream: int, n_uniforms: int, n_sca
     u = np.empty((ids.size, n_uniforms))
     z = np.empty((ids.size, n_scales, n_times))
     for k, i in enumerate(ids):
-        rng = np.random.default_rng([int(seed), stream, int(i)])
+        rng = streams.rng(seed, stream, i)
         u[k] = rng.random(n_uniforms)
         z[k] = rng.standard_normal((n_scales, n_times))
     return u, z
@@ -395,16 +392,17 @@ def draw(subjects, n_times: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
     ``subjects`` are global subject indices: subject ``i`` gets the same numbers in any chunk.
     """
-    u, z = _draw(subjects, n_times, seed, STREAM, 1, len(SCALE_NAMES))
+    u, z = _draw(subjects, n_times, seed, streams.CLINIC, 1, len(SCALE_NAMES))
     return u[:, 0], z
 
 
 def draw_own(subjects, n_times: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The random numbers of the scales with their own baseline (stream :data:`OWN_STREAM`):
-    uniforms (subject, scale) for the baselines and standard-normal noise (subject, scale, time),
-    in the order of :data:`OWN_SCALE_NAMES` whichever scales a cohort uses."""
+    """The random numbers of the scales with their own baseline (stream
+    :data:`ketasim.streams.OWN_SCALES`): uniforms (subject, scale) for the baselines and
+    standard-normal noise (subject, scale, time), in the order of :data:`OWN_SCALE_NAMES`
+    whichever scales a cohort uses."""
     n = len(OWN_SCALE_NAMES)
-    return _draw(subjects, n_times, seed, OWN_STREAM, n, n)
+    return _draw(subjects, n_times, seed, streams.OWN_SCALES, n, n)
 
 
 def baseline_madrs(subjects, seed: int, cohort: str | Rating = "trd") -> np.ndarray:

@@ -21,7 +21,7 @@ from ketasim.clinical.scales import (
     rating,
     suicidal_ideation,
 )
-from ketasim.regimen import Regimen
+from ketasim.dosing import Regimen
 
 SEVERITY = "depression_severity"
 

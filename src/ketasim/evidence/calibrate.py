@@ -1,12 +1,13 @@
 """Aggregate-data calibration of the mechanism's mood gains against the calibration manifest.
 
-The manifest (``ketasim/clinical/data/calibration_targets.csv``, :func:`load_targets`) lists the
+The manifest (``ketasim/evidence/data/calibration_targets.csv``, :func:`load_targets`) lists the
 published rows a calibration may use; :func:`select_targets` picks, by its ``use`` column, the
 arm-level results of one 0.5 mg/kg racemic IV infusion, of its comparators (midazolam, saline,
 saline masked by anaesthesia) and of a newly started oral antidepressant with placebo sprays
 (the esketamine trials' comparator arm), and says for every other row why it is not used. Each
 arm of :data:`ARMS` is simulated (``racemic_sr+mechanism``, TRD cohort, rated by the clinic
-layer exactly as :func:`ketasim.runner.run_scenario` rates it) and compared with its targets:
+layer exactly as :func:`ketasim.simulation.runner.run_scenario` rates it) and compared with its
+targets:
 
 - a mean (MADRS change in points, or the change as a fraction of the arm's own baseline) with a
   normal likelihood, SE = SD / sqrt(n); SD from the row (``SD x``, or derived from a paired
@@ -33,12 +34,13 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import gammaln
 
-from ketasim.clinical.targets import load_targets
 from ketasim.clinical.visits import Visits, visit_times
-from ketasim.engine import iter_simulate
+from ketasim.evidence.targets import load_targets
 from ketasim.modeling.spec import Model
 from ketasim.models import get_model
-from ketasim.scenario import Scenario, parse_scenario
+from ketasim.scenario.definition import Scenario
+from ketasim.scenario.files import parse_scenario
+from ketasim.simulation.engine import iter_simulate
 
 MODEL_NAME = "racemic_sr+mechanism"
 #: Free parameters and their bounds (declared units). ``cv`` is the coefficient of variation of

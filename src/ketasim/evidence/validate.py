@@ -36,9 +36,7 @@ import pandas as pd
 
 from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding, time_columns
 from ketasim.clinical.scales import SCALE_NAMES, get_scale
-from ketasim.clinical.targets import load_targets
 from ketasim.clinical.visits import Visits, visit_times
-from ketasim.engine import iter_simulate
 from ketasim.evidence.calibrate import (
     _CONTRAST,
     ARMS,
@@ -50,8 +48,10 @@ from ketasim.evidence.calibrate import (
     build_model,
     select_targets,
 )
+from ketasim.evidence.targets import load_targets
 from ketasim.models import get_model
-from ketasim.scenario import Criteria
+from ketasim.scenario.definition import Criteria
+from ketasim.simulation.engine import iter_simulate
 
 #: Package data file with the calibrated parameters' covariance (``scripts/uncertainty.py``).
 UNCERTAINTY_FILE = "parameter_uncertainty.json"

@@ -1,7 +1,7 @@
 """A model's reference page (Markdown), generated from its declaration."""
 
+from ketasim.dosing import SUBSTANCES
 from ketasim.modeling.spec import Model
-from ketasim.regimen import SUBSTANCES
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:

@@ -16,9 +16,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from ketasim.claims import Claim
-from ketasim.clinical.targets import load_targets
 from ketasim.evidence import calibrate, validate
+from ketasim.evidence.claims import Claim
+from ketasim.evidence.targets import load_targets
 
 #: Plot families by endpoint kind: axis label and factor from the stored unit.
 _FAMILIES = {

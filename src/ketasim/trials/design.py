@@ -14,11 +14,15 @@ A dose-finding study is a parallel design with several dose arms against one con
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ketasim.errors import ScenarioError
-from ketasim.scenario import Scenario
 from ketasim.units import parse_duration, parse_time
+
+if TYPE_CHECKING:
+    from ketasim.scenario.definition import Arm, Output
 
 DESIGNS = ("parallel", "crossover", "randomized_withdrawal")
 
@@ -37,12 +41,12 @@ class TrialDesign:
     randomize_h: float | None = None
 
 
-def trial_design(scenario: Scenario) -> TrialDesign:
-    """The design of ``scenario``'s ``[trial]`` table (its keys, types and ranges are checked
-    when the scenario is read), checked against its arms; one-line errors name the key."""
-    doc = scenario.trial
+def trial_design(doc: Mapping[str, Any], arms: Sequence[Arm], out: Output) -> TrialDesign:
+    """The design of a ``[trial]`` table ``doc`` (every key present, defaults filled in; keys,
+    types and ranges are checked by the file schema), checked against the scenario's ``arms``
+    and output ``out``; one-line errors name the key."""
     kind, washout_text, randomize_text = doc["design"], doc["washout"], doc["randomize"]
-    labels = [arm.label for arm in scenario.arms]
+    labels = [arm.label for arm in arms]
     if kind not in DESIGNS:
         raise ScenarioError(f"trial.design: {kind!r} is not one of {', '.join(DESIGNS)}")
     control = labels[0] if doc["control"] is None else doc["control"]
@@ -56,7 +60,6 @@ def trial_design(scenario: Scenario) -> TrialDesign:
     if kind != "parallel" and len(labels) != 2:
         raise ScenarioError(f"trial.design: a {kind} trial compares exactly two arms, "
                             f"the scenario has {len(labels)}")
-    out = scenario.output
     later = [t for t in out.timepoints_h if t > 0]
     primary = parse_time(doc["primary"], "trial.primary") if doc["primary"] is not None else \
         max(later, default=out.end_h)
@@ -68,7 +71,7 @@ def trial_design(scenario: Scenario) -> TrialDesign:
         if washout_text is None:
             raise ScenarioError("trial.washout: a crossover needs a washout, e.g. '14 d'")
         washout = parse_duration(washout_text, "trial.washout")
-        last = max(arm.regimen.last_dose_end_h for arm in scenario.arms)
+        last = max(arm.regimen.last_dose_end_h for arm in arms)
         if washout <= max(primary, last):
             raise ScenarioError(f"trial.washout: {washout:g} h must be longer than period 1 "
                                 f"(primary visit {primary:g} h, last dose {last:g} h)")
@@ -83,7 +86,7 @@ def trial_design(scenario: Scenario) -> TrialDesign:
             raise ScenarioError(f"trial.randomize: {randomize:g} h must be after 0 h and before "
                                 f"output.end ({out.end_h:g} h)")
         before = [tuple(d for d in arm.regimen.doses if d.time_h < randomize)
-                  for arm in scenario.arms]
+                  for arm in arms]
         if before[0] != before[1]:
             raise ScenarioError("trial.randomize: both arms must give the same doses before "
                                 "randomization (the open-label phase)")

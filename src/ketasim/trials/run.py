@@ -18,13 +18,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ketasim import streams
+from ketasim.analysis import statistics
 from ketasim.clinical.endpoints import relapse_times, responding, time_columns
 from ketasim.clinical.visits import SEVERITY, Visits
-from ketasim.engine import iter_simulate
+from ketasim.dosing import Regimen
 from ketasim.errors import ScenarioError
-from ketasim.regimen import Regimen
-from ketasim.scenario import Scenario
-from ketasim.trials import analysis
+from ketasim.scenario.definition import Scenario
+from ketasim.simulation.engine import iter_simulate
 from ketasim.trials.design import TrialDesign
 
 #: Patients simulated per pool: at least this many (assumption: enough that resampling a trial
@@ -32,8 +33,6 @@ from ketasim.trials.design import TrialDesign
 POOL_MIN, POOL_MAX = 2_000, 50_000
 #: Largest sample size per arm the search tries.
 MAX_N_PER_ARM = 5_000
-#: Random stream of trial draws (distinct from population and clinic streams).
-STREAM = 9_001
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ def one_trial(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.rando
             first = p.at(design.primary_h) - p.at(0.0)
             second = p.at(design.washout_h + design.primary_h) - p.at(design.washout_h)
             diffs[seq] = second - first if seq == "AB" else first - second
-        return {design.treated[0]: {"primary": analysis.crossover(diffs["AB"], diffs["BA"])}}
+        return {design.treated[0]: {"primary": statistics.crossover(diffs["AB"], diffs["BA"])}}
     if design.design == "randomized_withdrawal":
         control = pools[design.control]
         base = control.at(0.0)
@@ -131,7 +130,7 @@ def one_trial(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.rando
                                           assess_after_h=0.0)
             out = _dropout_h(rng, n, design.dropout_per_week) / 24.0
             times[label] = (np.minimum(days, out), seen & (days <= out))
-        return {design.treated[0]: {"primary": analysis.logrank(*times[design.control],
+        return {design.treated[0]: {"primary": statistics.logrank(*times[design.control],
                                                                 *times[design.treated[0]])}}
     arms = {}
     for label, pool in pools.items():
@@ -142,10 +141,10 @@ def one_trial(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.rando
     result = {}
     for label in design.treated:
         base1, end1 = arms[label]
-        response = analysis.binary(responding(end0, base0, response_fraction),
+        response = statistics.binary(responding(end0, base0, response_fraction),
                                    responding(end1, base1, response_fraction))
-        remission = analysis.binary(end0 <= remission_max, end1 <= remission_max)
-        result[label] = {"primary": analysis.ancova(end0 - base0, end1 - base1, base0, base1),
+        remission = statistics.binary(end0 <= remission_max, end1 <= remission_max)
+        result[label] = {"primary": statistics.ancova(end0 - base0, end1 - base1, base0, base1),
                          "response_rd": response[0], "response_or": response[1],
                          "remission_rd": remission[0], "remission_or": remission[1]}
     return result
@@ -155,7 +154,7 @@ def replicate(pools: dict[str, Pool], design: TrialDesign, n: int, replicates: i
               seed: int, response_fraction: float = 0.5, remission_max: float = 10.0
               ) -> list[dict]:
     """``replicates`` trials of ``n`` per arm, each from its own random stream."""
-    return [one_trial(pools, design, n, np.random.default_rng([seed, STREAM, n, r]),
+    return [one_trial(pools, design, n, streams.rng(seed, streams.TRIALS, n, r),
                       response_fraction, remission_max) for r in range(replicates)]
 
 

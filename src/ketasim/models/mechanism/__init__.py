@@ -8,6 +8,7 @@ action. docs/models/mechanism.md gives every equation and source.
 
 from __future__ import annotations
 
+from ketasim.dosing import KETAMINE
 from ketasim.modeling.spec import Model, compose
 from ketasim.models.mechanism.antidepressant import antidepressant
 from ketasim.models.mechanism.cascade import cascade
@@ -15,7 +16,6 @@ from ketasim.models.mechanism.expectancy import expectancy
 from ketasim.models.mechanism.mood import mood
 from ketasim.models.mechanism.receptor import receptor
 from ketasim.models.mechanism.safety import safety
-from ketasim.regimen import KETAMINE
 
 _ENANTIOMERS = ("s_ketamine", "r_ketamine", "s_norketamine", "r_norketamine")
 #: Midazolam as the active placebo: the routes it is given by (IV in the ketamine trials,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ketasim.dosing import ROUTES
 from ketasim.modeling.spec import Deposit, Input, Model, Parameter, State
 from ketasim.models.mechanism.mood import CV, CV_SOURCE, FIT
-from ketasim.regimen import ROUTES
 
 PARAMETERS = (
     Parameter("w_expectancy", 0.4459, "1", f"{FIT}; start 0.4", cv=CV, cv_source=CV_SOURCE,

@@ -1,6 +1,6 @@
 """The public claims about ketamine (MISSION.md), each answered with data and with the model.
 
-Data are rows of the calibration manifest (``ketasim.clinical.targets``), cited; model numbers
+Data are rows of the calibration manifest (``ketasim.evidence.targets``), cited; model numbers
 come from running ``racemic_sr+mechanism`` on a single 0.5 mg/kg infusion and on a six-infusion
 course (Murrough 2013's schedule) with a fixed seed. The verdicts are written from both; the
 figures in them are recomputed every time, so a recalibration shows up here.
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ketasim.clinical.targets import load_targets
-from ketasim.runner import run_scenario
-from ketasim.scenario import parse_scenario
+from ketasim.evidence.targets import load_targets
+from ketasim.scenario.files import parse_scenario
+from ketasim.simulation.runner import run_scenario
 
 MODEL = "racemic_sr+mechanism"
 _INFUSION = {"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min"}

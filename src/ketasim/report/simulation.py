@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import xarray as xr
 
 from ketasim.clinical.visits import SEVERITY
-from ketasim.engine import simulate
-from ketasim.plots import cascade_figure, concentration_figure
-from ketasim.population import Population
-from ketasim.runner import ArmResult, run_scenario
-from ketasim.scenario import Scenario
-from ketasim.summary import summary
+from ketasim.population.sampling import Population
+from ketasim.report.figures import cascade_figure, concentration_figure
+from ketasim.report.summary import summary
+from ketasim.scenario.definition import Scenario
+from ketasim.simulation.engine import simulate
+from ketasim.simulation.runner import ArmResult, run_scenario
 
 #: Most rows written to timecourse.parquet at the full output grid; larger runs write the
 #: scenario's timepoints only, unless asked for everything, and say so in summary.json.

@@ -22,7 +22,7 @@ def load_targets() -> pd.DataFrame:
     """The manifest as a DataFrame: text columns as str (empty = ""), ``n`` as int (subjects);
     ``timepoint_h`` stays text (h after the first dose; ranges such as "2-4"; "" = not
     time-locked) and ``value`` text (numbers, or words for qualitative rows)."""
-    path = files("ketasim") / "clinical" / "data" / "calibration_targets.csv"
+    path = files("ketasim") / "evidence" / "data" / "calibration_targets.csv"
     with path.open("r", encoding="utf-8") as handle:
         table = pd.read_csv(handle, dtype=str, keep_default_na=False)
     table["n"] = table["n"].astype(int)

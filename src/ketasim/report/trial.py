@@ -13,14 +13,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
+from ketasim import streams
 from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding
 from ketasim.errors import ScenarioError
-from ketasim.scenario import Scenario
+from ketasim.scenario.definition import Scenario
+from ketasim.scenario.files import TRIAL_DEFAULTS
 from ketasim.trials.design import TrialDesign, trial_design
 from ketasim.trials.run import (
     POOL_MAX,
     POOL_MIN,
-    STREAM,
     Pool,
     power,
     replicate,
@@ -60,7 +61,7 @@ def run_trial(scenario: Scenario, replicates: int, out: Path,
     if target_power is not None and not 0 < target_power < 1:
         raise ScenarioError(f"target-power: must be between 0 and 1 (exclusive), got "
                             f"{target_power!r}")
-    design = trial_design(scenario)
+    design = scenario.trial or trial_design(TRIAL_DEFAULTS, scenario.arms, scenario.output)
     n = scenario.population.n
     if pool_n is None:
         pool_n = int(np.clip(4 * n, POOL_MIN, POOL_MAX))
@@ -137,7 +138,7 @@ def forest(comparisons: list[dict], design: TrialDesign, path: Path, title: str)
 def trajectories(pools: dict[str, Pool], design: TrialDesign, n: int, replicates: int,
                  seed: int, path: Path, title: str) -> Path:
     """Mean MADRS per arm at each visit: the pool's mean and the 5-95% range of trial means."""
-    rng = np.random.default_rng([seed, STREAM, 0])
+    rng = streams.rng(seed, streams.TRIALS, 0)
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     for k, (label, pool) in enumerate(pools.items()):
         days = pool.times / 24.0

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ketasim.runner import ArmResult
+from ketasim.simulation.runner import ArmResult
 
 
 def concentration_figure(arms: list[ArmResult], output: str, path: Path, title: str = "",

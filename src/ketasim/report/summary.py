@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from ketasim import __version__
-from ketasim.runner import ArmResult
-from ketasim.scenario import Scenario
+from ketasim.scenario.definition import Scenario
+from ketasim.simulation.runner import ArmResult
 
 
 def _spread(values: np.ndarray) -> dict[str, float] | None:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from ketasim.analysis.nca import exposures
 from ketasim.clinical.visits import SEVERITY, Visits, visit_times
-from ketasim.engine import iter_simulate
-from ketasim.nca import exposures
-from ketasim.population import ATTRIBUTES
-from ketasim.regimen import KETAMINE, Regimen
-from ketasim.scenario import Scenario
+from ketasim.dosing import KETAMINE, Regimen
+from ketasim.population.cohorts import ATTRIBUTES
+from ketasim.scenario.definition import Scenario
+from ketasim.simulation.engine import iter_simulate
 
 #: Highest single dose by route in the anaesthetic range (mg/kg); larger doses are simulated but
 #: flagged. Source: Ketalar (ketamine hydrochloride) US prescribing information, dosage: IV

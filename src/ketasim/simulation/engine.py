@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import xarray as xr
 
+from ketasim.dosing import Regimen
 from ketasim.errors import KetasimError
 from ketasim.modeling import kernel
 from ketasim.modeling.spec import Model
-from ketasim.population import Population, Subjects
-from ketasim.regimen import Regimen
+from ketasim.population.sampling import Population, Subjects
 
 #: Memory for one chunk of recorded values, bytes; chunks hold at most MAX_CHUNK subjects.
 #: Results do not depend on the chunking (subjects are independent).
