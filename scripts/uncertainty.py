@@ -30,7 +30,6 @@ import numpy as np
 
 from ketasim.evidence.calibrate import BOUNDS, MODEL_NAME, objective, select_targets
 from ketasim.evidence.validate import UNCERTAINTY_FILE, current_values
-from ketasim.models import get_model
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "ketasim" / "evidence" / "data" / UNCERTAINTY_FILE
@@ -62,13 +61,11 @@ def main() -> None:
     values = current_values()
     names = list(values)
     targets, _ = select_targets()
-    base = get_model(MODEL_NAME)
     evaluations = [0]
 
     def f(x: np.ndarray) -> float:
         evaluations[0] += 1
-        return objective(dict(zip(names, np.exp(x), strict=True)), targets, args.n, args.seed,
-                         base)
+        return objective(dict(zip(names, np.exp(x), strict=True)), targets, args.n, args.seed)
 
     t0 = time.time()
     hess, grad, f0 = hessian(f, np.log([values[k] for k in names]), args.step)

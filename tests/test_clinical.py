@@ -107,16 +107,16 @@ SCORES = np.array([[30, 15, 16, 30],    # 50% at 24 h: response; remits? 15 > 10
 def test_endpoints_by_hand():
     rows = ep.endpoints(SCORES, BASE, TIMES, [24, 72])
     r = rows[0]
-    assert r["timepoint_h"] == 24 and r["scale"] == "MADRS"
-    assert r["mean_score"] == pytest.approx((15 + 10 + 30 + 6) / 4)
+    assert r.timepoint_h == 24 and r.scale == "madrs"
+    assert r.mean_score == pytest.approx((15 + 10 + 30 + 6) / 4)
     change = np.array([-15, -10, -10, -4])
-    assert r["mean_change"] == pytest.approx(change.mean())
-    assert r["sd_change"] == pytest.approx(np.std(change, ddof=1))
-    assert r["response_rate"] == 0.5 and r["remission_rate"] == 0.5
+    assert r.mean_change == pytest.approx(change.mean())
+    assert r.sd_change == pytest.approx(np.std(change, ddof=1))
+    assert r.response_rate == 0.5 and r.remission_rate == 0.5
     r72 = rows[1]  # reductions 14/30, 8/20, 32/40, 5/10 -> responders: subjects 3 and 4
-    assert r72["response_rate"] == 0.5 and r72["remission_rate"] == 0.5  # 8 and 5
+    assert r72.response_rate == 0.5 and r72.remission_rate == 0.5  # 8 and 5
     strict = ep.endpoints(SCORES, BASE, TIMES, [24], response_fraction=0.6, remission_max=6)
-    assert strict[0]["response_rate"] == 0.0 and strict[0]["remission_rate"] == 0.25
+    assert strict[0].response_rate == 0.0 and strict[0].remission_rate == 0.25
     with pytest.raises(ValueError):
         ep.endpoints(SCORES, BASE, TIMES, [48])
 
@@ -136,15 +136,15 @@ def test_relapse_by_hand():
     assert days[:3] == pytest.approx([276 / 24, 360 / 24, 780 / 24])
     assert seen.tolist() == [True, True, False, False] and np.isnan(days[3])
     out = ep.relapse(s, b, t, last_dose_h=0.0)
-    assert out["n_responders"] == 3 and out["responder_rate"] == 0.75
+    assert out.n_responders == 3 and out.responder_rate == 0.75
     # KM: S = 2/3 after 11.5 d, 1/3 after 15 d -> median 15 d; S(28 d) = 1/3
-    assert out["median_days_to_relapse_among_responders"] == pytest.approx(15.0)
-    assert out["responders_still_well_at_28d"] == pytest.approx(1 / 3)
+    assert out.median_days_to_relapse_among_responders == pytest.approx(15.0)
+    assert out.responders_still_well_at_28d == pytest.approx(1 / 3)
     one = ep.relapse(s[2:3], b[:1], t, last_dose_h=0.0)
-    assert one["median_days_to_relapse_among_responders"] is None  # not reached
-    assert one["responders_still_well_at_28d"] == 1.0
+    assert one.median_days_to_relapse_among_responders is None  # not reached
+    assert one.responders_still_well_at_28d == 1.0
     short = ep.relapse(s[:, :6], b, t[:6], last_dose_h=0.0)
-    assert short["responders_still_well_at_28d"] is None  # follow-up 15 d < 28 d
+    assert short.responders_still_well_at_28d is None  # follow-up 15 d < 28 d
 
 
 def test_kaplan_meier_censoring():
@@ -162,13 +162,13 @@ def test_course_by_hand():
                   [40, 35, 30, 25, 20, 18, 18],      # after dose 4 (20 = 50%)
                   [40, 38, 36, 34, 32, 30, 30]])     # never
     out = ep.course(s, base, t, doses)
-    assert out["n_doses"] == 6
-    assert out["cumulative_response_by_dose"] == pytest.approx([.25, .25, .5, .75, .75, .75])
-    assert out["response_by_dose"] == pytest.approx([.25, .25, .5, .75, .75, .75])
-    assert out["median_doses_to_response"] == pytest.approx(3.5)  # doses 1, 3, 4, inf
-    assert out["median_doses_to_response_among_responders"] == 3.0
+    assert out.n_doses == 6
+    assert out.cumulative_response_by_dose == pytest.approx([.25, .25, .5, .75, .75, .75])
+    assert out.response_by_dose == pytest.approx([.25, .25, .5, .75, .75, .75])
+    assert out.median_doses_to_response == pytest.approx(3.5)  # doses 1, 3, 4, inf
+    assert out.median_doses_to_response_among_responders == 3.0
     none = ep.course(s[3:], base[:1], t, doses)
-    assert none["median_doses_to_response"] is None
+    assert none.median_doses_to_response is None
 
 
 def test_end_to_end_from_severity():
@@ -177,9 +177,9 @@ def test_end_to_end_from_severity():
     sev = np.tile([1.0, 0.6, 0.45, 0.9], (2000, 1))
     out = sc.measure(sev, np.arange(2000), seed=11)
     rows = ep.endpoints(out["madrs"], out["madrs"][:, 0], t, [4, 24, 168])
-    assert rows[0]["response_rate"] < 0.2 < 0.6 < rows[1]["response_rate"]
-    assert rows[2]["response_rate"] < 0.01
-    assert rows[1]["mean_change"] == pytest.approx(-0.55 * 32.4, abs=0.6)
+    assert rows[0].response_rate < 0.2 < 0.6 < rows[1].response_rate
+    assert rows[2].response_rate < 0.01
+    assert rows[1].mean_change == pytest.approx(-0.55 * 32.4, abs=0.6)
 
 
 # --- manifest -----------------------------------------------------------------------------------

@@ -5,13 +5,13 @@ import math
 import numpy as np
 import pytest
 
+from ketasim.clinical.safety import dose_warnings
 from ketasim.dosing import Dose, Regimen, read_event_table, to_event_table, write_event_table
 from ketasim.errors import ScenarioError
 from ketasim.models import get_model
 from ketasim.population.sampling import Population
 from ketasim.scenario.files import parse_scenario
 from ketasim.simulation.engine import simulate
-from ketasim.simulation.runner import dose_warnings
 
 MODEL = get_model("racemic_sr+mechanism")
 VALUES = {p.name: p.model_value[0] for p in MODEL.parameters}  # model units (h)

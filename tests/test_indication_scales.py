@@ -8,11 +8,13 @@ from scipy.special import ndtr, ndtri
 
 from ketasim.clinical import endpoints as ep
 from ketasim.clinical import scales as sc
+from ketasim.clinical.outcomes import ArmOutcomes, arm_outcomes, rated_scales
 from ketasim.clinical.visits import Visits, visit_times
 from ketasim.dosing import Dose, Regimen
 from ketasim.errors import ScenarioError
 from ketasim.population.cohorts import COHORTS
 from ketasim.population.sampling import Population
+from ketasim.scenario.definition import Criteria
 
 PRIMARY = {"ptsd": "pcl5", "social_anxiety": "lsas", "anxiety": "hama", "ocd": "ybocs",
            "suicidal_ideation": "ssi"}
@@ -173,21 +175,21 @@ def test_endpoints_use_the_scale_own_response_and_remission_by_hand():
     times = np.array([0.0, 24.0])
     lsas = np.array([[100, 65], [100, 66], [40, 30], [40, 31]])  # -35%, -34%, -25%, -22.5%
     row = ep.endpoints(lsas, lsas[:, 0], times, [24], scale="lsas")[0]
-    assert row["scale"] == "LSAS"
-    assert row["response_rate"] == 0.25  # >= 35%: the first only
-    assert row["remission_rate"] == 0.25  # <= 30: the third only
+    assert row.scale == "lsas"
+    assert row.response_rate == 0.25  # >= 35%: the first only
+    assert row.remission_rate == 0.25  # <= 30: the third only
     pcl = np.array([[60, 42], [60, 43]])  # -30%, -28%
     row = ep.endpoints(pcl, pcl[:, 0], times, [24], scale="pcl5")[0]
-    assert row["scale"] == "PCL-5" and row["response_rate"] == 0.5
-    assert row["remission_rate"] is None  # no conventional cut-off
+    assert row.scale == "pcl5" and row.response_rate == 0.5
+    assert row.remission_rate is None  # no conventional cut-off
     ssi = np.array([[10, 5], [10, 6], [8, 3]])
     row = ep.endpoints(ssi, ssi[:, 0], times, [24], scale="ssi")[0]
-    assert row["response_rate"] == pytest.approx(2 / 3) and row["remission_rate"] == pytest.approx(
+    assert row.response_rate == pytest.approx(2 / 3) and row.remission_rate == pytest.approx(
         1 / 3)
 
 
 def summarise(cohort: str, response_fraction: float = 0.5, remission_max: float = 10.0,
-              n: int = 200) -> tuple[dict, dict, np.ndarray]:
+              n: int = 200) -> tuple[ArmOutcomes, dict, np.ndarray]:
     """A two-dose arm whose severity dips and recovers, rated by Visits in two chunks; also the
     scores measure() gives the same subjects, and the visit times."""
     regimen = Regimen.repeated(Dose("racemic", "iv_bolus", 10.0), [0.0, 84.0])
@@ -200,7 +202,8 @@ def summarise(cohort: str, response_fraction: float = 0.5, remission_max: float 
     visits = Visits(times)
     visits.add(data.isel(subject=slice(0, n // 3)))
     visits.add(data.isel(subject=slice(n // 3, n)))
-    summary = visits.summary(regimen, (4.0, 24.0), 11, cohort, response_fraction, remission_max)
+    summary = arm_outcomes(visits.rate(11, cohort, rated_scales(cohort)), regimen, (4.0, 24.0),
+                           cohort, Criteria(response_fraction, remission_max))
     r = sc.RATINGS[cohort]
     scores = sc.measure(sev, np.arange(n), 11, cohort, (*sc.SCALE_NAMES, *r.own))
     return summary, scores, times
@@ -208,43 +211,43 @@ def summarise(cohort: str, response_fraction: float = 0.5, remission_max: float 
 
 def test_indication_rows_use_their_own_definitions_and_scenario_criteria_stay_on_madrs():
     summary, scores, times = summarise("social_anxiety")
-    assert {e["scale"] for e in summary["endpoints"]} == {"MADRS", "HAM-D17", "QIDS-SR16", "LSAS"}
-    lsas = [e for e in summary["endpoints"] if e["scale"] == "LSAS"]
-    assert [e["timepoint_h"] for e in lsas] == [4.0, 24.0]
+    assert {e.scale for e in summary.endpoints} == {"madrs", "hamd17", "qids_sr16", "lsas"}
+    lsas = [e for e in summary.endpoints if e.scale == "lsas"]
+    assert [e.timepoint_h for e in lsas] == [4.0, 24.0]
     s = scores["lsas"].astype(float)
     j = int(np.flatnonzero(times == 24.0)[0])
-    assert lsas[1]["mean_score"] == pytest.approx(s[:, j].mean())
-    assert lsas[1]["response_rate"] == pytest.approx(((s[:, 0] - s[:, j]) >= 0.35 * s[:, 0]).mean())
-    assert lsas[1]["remission_rate"] == pytest.approx((s[:, j] <= 30).mean())
-    assert 0 < lsas[1]["response_rate"] < 1
+    assert lsas[1].mean_score == pytest.approx(s[:, j].mean())
+    assert lsas[1].response_rate == pytest.approx(((s[:, 0] - s[:, j]) >= 0.35 * s[:, 0]).mean())
+    assert lsas[1].remission_rate == pytest.approx((s[:, j] <= 30).mean())
+    assert 0 < lsas[1].response_rate < 1
     tight, _, _ = summarise("social_anxiety", response_fraction=0.9, remission_max=2.0)
-    assert [e for e in tight["endpoints"] if e["scale"] == "LSAS"] == lsas
-    madrs = [e for e in summary["endpoints"] if e["scale"] == "MADRS"]
-    madrs_tight = [e for e in tight["endpoints"] if e["scale"] == "MADRS"]
-    assert madrs_tight[1]["response_rate"] < madrs[1]["response_rate"]
-    assert madrs_tight[1]["remission_rate"] < madrs[1]["remission_rate"]
+    assert [e for e in tight.endpoints if e.scale == "lsas"] == lsas
+    madrs = [e for e in summary.endpoints if e.scale == "madrs"]
+    madrs_tight = [e for e in tight.endpoints if e.scale == "madrs"]
+    assert madrs_tight[1].response_rate < madrs[1].response_rate
+    assert madrs_tight[1].remission_rate < madrs[1].remission_rate
     ptsd, _, _ = summarise("ptsd")
-    pcl = [e for e in ptsd["endpoints"] if e["scale"] == "PCL-5"]
-    assert len(pcl) == 2 and all(e["remission_rate"] is None for e in pcl)
+    pcl = [e for e in ptsd.endpoints if e.scale == "pcl5"]
+    assert len(pcl) == 2 and all(e.remission_rate is None for e in pcl)
     trd, _, _ = summarise("trd")
-    assert {e["scale"] for e in trd["endpoints"]} == {"MADRS", "HAM-D17", "QIDS-SR16"}
+    assert {e.scale for e in trd.endpoints} == {"madrs", "hamd17", "qids_sr16"}
 
 
 def test_ssi_rows_sit_next_to_madrs_item_10_for_every_cohort():
     for cohort in ("trd", "ocd", "suicidal_ideation"):
         summary, scores, times = summarise(cohort)
-        rows = summary["suicidal_ideation"]
-        assert [(e["scale"], e["timepoint_h"]) for e in rows] == [
+        rows = summary.suicidal_ideation
+        assert [(e.scale, e.timepoint_h) for e in rows] == [
             ("MADRS item 10", 4.0), ("MADRS item 10", 24.0), ("SSI", 4.0), ("SSI", 24.0)]
         s = scores["ssi"].astype(float)
         j = int(np.flatnonzero(times == 24.0)[0])
-        assert rows[3]["mean_score"] == pytest.approx(s[:, j].mean())
-        assert rows[3]["mean_change"] == pytest.approx((s[:, j] - s[:, 0]).mean()) and \
-            rows[3]["mean_change"] < 0
-    si = [e for e in summary["endpoints"] if e["scale"] == "SSI"]  # the suicidal cohort's primary
+        assert rows[3].mean_score == pytest.approx(s[:, j].mean())
+        assert rows[3].mean_change == pytest.approx((s[:, j] - s[:, 0]).mean()) and \
+            rows[3].mean_change < 0
+    si = [e for e in summary.endpoints if e.scale == "ssi"]  # the suicidal cohort's primary
     assert len(si) == 2
-    assert si[1]["response_rate"] == pytest.approx(((s[:, 0] - s[:, j]) >= 0.5 * s[:, 0]).mean())
-    assert si[1]["remission_rate"] == pytest.approx((s[:, j] <= 3).mean())
+    assert si[1].response_rate == pytest.approx(((s[:, 0] - s[:, j]) >= 0.5 * s[:, 0]).mean())
+    assert si[1].remission_rate == pytest.approx((s[:, j] <= 3).mean())
 
 
 # --- names a user can give --------------------------------------------------------------------

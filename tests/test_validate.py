@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ketasim.cli import app
+from ketasim.clinical.visits import Ratings
 from ketasim.evidence import validate as v
 from ketasim.evidence.calibrate import BOUNDS, Target
 from ketasim.evidence.claims import claims
@@ -117,10 +118,10 @@ def test_parameter_draws_follow_the_covariance_within_the_bounds():
             assert inner.mean() == pytest.approx(math.log(values[name]), abs=0.1 * doc["sd"][name])
 
 
-def _patients(scores: np.ndarray, times_h, last_dose_h: float = 0.0) -> v.Patients:
-    s = np.asarray(scores, float)
-    return v.Patients({"madrs": s, "hamd17": s, "qids_sr16": s}, np.asarray(times_h, float),
-                      last_dose_h)
+def _patients(scores: np.ndarray, times_h) -> Ratings:
+    s = np.asarray(scores, np.int16)
+    ids = np.arange(s.shape[0])
+    return Ratings(np.asarray(times_h, float), ids, {"madrs": s}, {"madrs": s[:, 0]})
 
 
 def _endpoint(kind: str, time_h: float, n: int, reference_h: float | None = None) -> v.Endpoint:
@@ -130,23 +131,24 @@ def _endpoint(kind: str, time_h: float, n: int, reference_h: float | None = None
 def test_resampled_statistics_by_hand():
     rng = np.random.default_rng(1)
     same = _patients(np.tile([30, 12], (50, 1)), [0.0, 24.0])
-    assert np.all(v.resampled(_endpoint("change", 24.0, 10), same, 5, rng) == -18.0)
-    assert np.allclose(v.resampled(_endpoint("relative_change", 24.0, 10), same, 5, rng), -0.6)
-    assert np.all(v.resampled(_endpoint("response", 24.0, 10), same, 5, rng) == 1.0)
-    assert np.all(v.resampled(_endpoint("remission", 24.0, 10), same, 5, rng) == 0.0)
+    assert np.all(v.resampled(_endpoint("change", 24.0, 10), same, 0.0, 5, rng) == -18.0)
+    assert np.allclose(v.resampled(_endpoint("relative_change", 24.0, 10), same, 0.0, 5, rng),
+                       -0.6)
+    assert np.all(v.resampled(_endpoint("response", 24.0, 10), same, 0.0, 5, rng) == 1.0)
+    assert np.all(v.resampled(_endpoint("remission", 24.0, 10), same, 0.0, 5, rng) == 0.0)
     # half respond: a group of 100 responds 50% +/- sqrt(0.25 / 100) = 5 points
     half = _patients(np.repeat([[30, 10], [30, 20]], 500, axis=0), [0.0, 24.0])
-    rates = v.resampled(_endpoint("response", 24.0, 100), half, 4000, rng)
+    rates = v.resampled(_endpoint("response", 24.0, 100), half, 0.0, 4000, rng)
     assert rates.mean() == pytest.approx(0.5, abs=0.005)
     assert rates.std() == pytest.approx(0.05, rel=0.08)
     # of those responding at 48 h (3 of 4 types), 2 of 3 responded at 4 h already
     types = np.repeat([[30, 10, 10], [30, 10, 10], [30, 25, 10], [30, 10, 25]], 250, axis=0)
     sens = v.resampled(_endpoint("sensitivity", 4.0, 200, reference_h=48.0),
-                       _patients(types, [0.0, 4.0, 48.0]), 500, rng)
+                       _patients(types, [0.0, 4.0, 48.0]), 0.0, 500, rng)
     assert sens.mean() == pytest.approx(2 / 3, abs=0.01)
     # responders at 24 h after the (only) dose fail on two visits from 72 h: relapse at day 3
     relapse = _patients(np.tile([30, 10, 10, 25, 25], (40, 1)), [0.0, 24.0, 48.0, 72.0, 96.0])
-    assert np.all(v.resampled(_endpoint("relapse_days", 96.0, 17), relapse, 5, rng) == 3.0)
+    assert np.all(v.resampled(_endpoint("relapse_days", 96.0, 17), relapse, 0.0, 5, rng) == 3.0)
 
 
 def test_cli_rejects_too_few_draws():

@@ -4,7 +4,6 @@ import pytest
 
 import ketasim as ks
 from ketasim.errors import KetasimError, ScenarioError
-from ketasim.evidence.claims import madrs
 
 DOC = {"name": "v", "substance": "racemic", "model": "racemic_sr+mechanism",
        "doses": [{"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min"}],
@@ -14,7 +13,7 @@ DOC = {"name": "v", "substance": "racemic", "model": "racemic_sr+mechanism",
 
 def change_at_24_h(variants):
     arm = ks.run_scenario(ks.parse_scenario({**DOC, "variants": variants}))[0]
-    return madrs(arm.clinic)[0]["mean_change"]
+    return arm.outcomes.on("madrs")[0].mean_change
 
 
 @pytest.mark.parametrize("variant", [{"bdnf_val66met": "met/met"}, {"inflammation": "high"},

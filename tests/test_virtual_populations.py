@@ -9,6 +9,7 @@ from scipy.special import ndtr
 
 import ketasim as ks
 from ketasim.clinical import scales as sc
+from ketasim.clinical.safety import CONTRAINDICATIONS, contraindication_warnings
 from ketasim.clinical.visits import SEVERITY, Visits
 from ketasim.dosing import Dose, Regimen
 from ketasim.errors import ScenarioError
@@ -17,7 +18,7 @@ from ketasim.population.cohorts import ATTRIBUTES, COHORTS
 from ketasim.population.sampling import Population
 from ketasim.scenario.files import parse_scenario
 from ketasim.simulation import engine
-from ketasim.simulation.runner import CONTRAINDICATIONS, contraindication_warnings, run_scenario
+from ketasim.simulation.runner import run_scenario
 
 N = 200_000
 #: Binomial SE of a share at N draws is at most 0.0011; 0.005 is 4.5 SE.

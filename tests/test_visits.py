@@ -7,7 +7,6 @@ import numpy as np
 
 from ketasim.clinical.visits import visit_times
 from ketasim.dosing import Dose, Regimen
-from ketasim.evidence.claims import madrs
 from ketasim.report import simulation as outputs
 from ketasim.scenario.files import load_scenario
 
@@ -77,6 +76,11 @@ step = "1 h"
 timepoints = ["4 h", "24 h", "7 d"]
 """
 
+
+
+def madrs(arm: dict) -> list[dict]:
+    """The MADRS rows of an arm of summary.json (rows name their scale by its label)."""
+    return [e for e in arm["endpoints"] if e["scale"] == "MADRS"]
 
 def run(tmp_path, amount="0.5 mg/kg", extra=""):
     tmp_path.mkdir(exist_ok=True)

@@ -195,6 +195,11 @@ class Regimen:
         return cls(tuple(replace(dose, time_h=t) for t in times))
 
     @property
+    def last_dose_h(self) -> float:
+        """When the last dose starts, hours."""
+        return self.doses[-1].time_h
+
+    @property
     def last_dose_end_h(self) -> float:
         """When the last dose is fully given (end of the last infusion), hours."""
         return max(dose.end_h for dose in self.doses)

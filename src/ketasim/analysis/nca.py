@@ -165,6 +165,21 @@ def exposures(data) -> dict[str, dict[str, np.ndarray]]:
     return found
 
 
+class Exposure:
+    """Collects :func:`exposures` chunk by chunk: one value per subject of every chunk."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, dict[str, np.ndarray]]] = []
+
+    def add(self, chunk) -> None:
+        self.parts.append(exposures(chunk))
+
+    def result(self) -> dict[str, dict[str, np.ndarray]]:
+        first = self.parts[0]
+        return {a: {m: np.concatenate([p[a][m] for p in self.parts]) for m in first[a]}
+                for a in first}
+
+
 def _row(mask: pd.Series):
     """Label of the first row where ``mask`` holds, or None."""
     return mask.idxmax() if mask.any() else None

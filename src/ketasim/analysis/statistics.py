@@ -6,7 +6,8 @@
   Haldane's 0.5 correction when a cell is empty) and the two-sided two-proportion z-test;
 - :func:`logrank`: time to relapse: the log-rank test and the Peto hazard ratio
   exp((O - E) / V) of the treated arm against the control arm;
-- :func:`crossover`: a 2 x 2 crossover: the period-balanced within-patient difference.
+- :func:`crossover`: a 2 x 2 crossover: the period-balanced within-patient difference;
+- :func:`spread`: the median and 5th-95th percentiles of a quantity over subjects or trials.
 
 Every effect is "treated minus control" (or treated / control): negative MADRS differences and
 hazard ratios below 1 favour the treated arm.
@@ -19,6 +20,27 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+
+def normal_quantile(p: float) -> float:
+    """The standard normal quantile of ``p`` (e.g. 0.975 -> 1.96)."""
+    return float(stats.norm.ppf(p))
+
+
+#: Two-sided 95% confidence intervals: estimate +/- Z95 standard errors.
+Z95 = normal_quantile(0.975)
+
+
+def spread(values) -> dict[str, float] | None:
+    """Median and 5th-95th percentiles over the values that are finite; with ``n`` when some
+    are not (e.g. a half-life needs 3 samples after Cmax); None when none is."""
+    values = np.asarray(values, float)
+    known = values[np.isfinite(values)]
+    if known.size == 0:
+        return None
+    p5, median, p95 = np.percentile(known, [5, 50, 95])
+    found = {"median": float(median), "p5": float(p5), "p95": float(p95)}
+    return found if known.size == values.size else found | {"n": int(known.size)}
 
 
 @dataclass(frozen=True)
@@ -64,14 +86,14 @@ def binary(events_control, events_treated) -> tuple[Estimate, Estimate]:
     se0 = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
     p = 1.0 if se0 == 0 else float(2 * stats.norm.sf(abs(p1 - p0) / se0))
     se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-    rd = Estimate(float(p1 - p0), float(p1 - p0 - 1.96 * se), float(p1 - p0 + 1.96 * se), p)
+    rd = Estimate(float(p1 - p0), float(p1 - p0 - Z95 * se), float(p1 - p0 + Z95 * se), p)
     cells = np.array([a.sum(), n1 - a.sum(), b.sum(), n0 - b.sum()], float)
     if (cells == 0).any():
         cells += 0.5
     log_or = math.log(cells[0] * cells[3] / (cells[1] * cells[2]))
     se_or = math.sqrt((1 / cells).sum())
-    odds = Estimate(math.exp(log_or), math.exp(log_or - 1.96 * se_or),
-                    math.exp(log_or + 1.96 * se_or), p)
+    odds = Estimate(math.exp(log_or), math.exp(log_or - Z95 * se_or),
+                    math.exp(log_or + Z95 * se_or), p)
     return rd, odds
 
 
@@ -93,8 +115,8 @@ def logrank(days_control, observed_control, days_treated, observed_treated) -> E
     if v == 0:
         return Estimate(1.0, 0.0, math.inf, 1.0)
     log_hr, se = o_minus_e / v, 1 / math.sqrt(v)
-    return Estimate(math.exp(log_hr), math.exp(log_hr - 1.96 * se),
-                    math.exp(log_hr + 1.96 * se),
+    return Estimate(math.exp(log_hr), math.exp(log_hr - Z95 * se),
+                    math.exp(log_hr + Z95 * se),
                     float(stats.chi2.sf(o_minus_e**2 / v, 1)))
 
 

@@ -1,44 +1,59 @@
-"""Clinic visits of a simulated arm: severity at visit times, turned into scores and endpoints.
+"""Clinic visits of a simulated arm: the one path from an arm to scores.
 
-A model with the output ``depression_severity`` (fraction of each patient's baseline) is rated
-at a baseline visit (t = 0), at the scenario's timepoints, 24 h after each dose (response over a
-course) and daily after the last dose (relapse), on the depression scales, the SSI and the
-cohort's indication scale (``scales.RATINGS``). Chunks of subjects are collected at those times
-only, so populations of millions fit in memory.
+:func:`rate_arm` simulates an arm chunk by chunk, keeps each chunk's ``depression_severity``
+(fraction of each patient's baseline) at the visit times only, so that populations of millions
+fit in memory, and rates it on the scales asked for (:func:`ketasim.clinical.scales.measure`).
+The summary, the trial pools, the calibration and the validation all rate through it.
+:func:`visit_times` gives the visits of a scenario arm: baseline (t = 0), the timepoints, 24 h
+after each dose (response over a course) and daily after the last dose (relapse).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import xarray as xr
 
-from ketasim.clinical.endpoints import course, endpoints, relapse, time_columns
-from ketasim.clinical.scales import (
-    SCALE_NAMES,
-    SCALES,
-    Rating,
-    measure,
-    rating,
-    suicidal_ideation,
-)
+from ketasim.clinical.scales import Rating, measure
 from ketasim.dosing import Regimen
+from ketasim.modeling.spec import Model
+from ketasim.population.sampling import Population
+from ketasim.simulation.engine import Accumulator, accumulate
 
 SEVERITY = "depression_severity"
 
 
-def visit_times(regimen: Regimen, timepoints_h: tuple[float, ...], end_h: float) -> np.ndarray:
+def visit_times(regimen: Regimen, timepoints_h: Sequence[float], end_h: float) -> np.ndarray:
     """Baseline (0 h), the timepoints, 24 h after each dose and daily after the last dose (h)."""
-    last = max(d.time_h for d in regimen.doses)
+    last = regimen.last_dose_h
     daily = last + 24.0 * np.arange(1, int((end_h - last) // 24) + 1)
     after_doses = [d.time_h + 24.0 for d in regimen.doses if d.time_h + 24.0 <= end_h]
     return np.unique(np.concatenate([[0.0], timepoints_h, after_doses, daily]))
 
 
+@dataclass(frozen=True)
+class Ratings:
+    """An arm's recorded scores: ``scores[scale]`` (subject x visit, int16 points) and
+    ``true_baseline[scale]`` (points per subject) at ``times_h`` (h; the first is the baseline
+    visit), for the subjects ``subjects`` (global ids)."""
+
+    times_h: np.ndarray
+    subjects: np.ndarray
+    scores: dict[str, np.ndarray]
+    true_baseline: dict[str, np.ndarray]
+
+    def points(self, scale: str) -> np.ndarray:
+        """The scores on ``scale`` as floats (subject x visit)."""
+        return self.scores[scale].astype(float)
+
+
 class Visits:
-    """Collects each chunk's severity at the visit times; then rates and summarises."""
+    """Collects each chunk's severity at the visit times ``times_h`` (h)."""
 
     def __init__(self, times_h: np.ndarray) -> None:
-        self.times = times_h
+        self.times = np.asarray(times_h, float)
         self.subjects: list[np.ndarray] = []
         self.severity: list[np.ndarray] = []
 
@@ -46,45 +61,24 @@ class Visits:
         self.subjects.append(chunk["subject"].to_numpy())
         self.severity.append(chunk[SEVERITY].sel(time=self.times).to_numpy())
 
-    def scores(self, seed: int, cohort: str | Rating, scales: tuple[str, ...]
-               ) -> dict[str, np.ndarray]:
-        """The collected subjects' ratings on ``scales`` at the visit times (see
-        :func:`ketasim.clinical.scales.measure`)."""
-        return measure(np.concatenate(self.severity), np.concatenate(self.subjects), seed,
-                       cohort, scales)
+    def rate(self, seed: int, cohort: str | Rating, scales: Sequence[str]) -> Ratings:
+        """The collected subjects rated on ``scales`` (the clinic's draws of ``seed``)."""
+        subjects = np.concatenate(self.subjects)
+        rated = measure(np.concatenate(self.severity), subjects, seed, cohort, scales)
+        return Ratings(self.times, subjects, {s: rated[s] for s in scales},
+                       {s: rated[f"{s}_baseline_true"] for s in scales})
 
-    def summary(self, regimen: Regimen, timepoints_h: tuple[float, ...], seed: int,
-                cohort: str, response_fraction: float, remission_max: float) -> dict:
-        """``endpoints`` at each timepoint on MADRS, HAM-D17 and QIDS-SR16 (the scenario's
-        response fraction applies to all three, its remission cut-off to MADRS, the others use
-        their own) and on the cohort's indication scale with its own response and remission
-        definitions; ``suicidal_ideation`` (MADRS item 10 and SSI); ``relapse`` and ``course``
-        (both on MADRS) of the arm."""
-        r = rating(cohort)
-        scores = self.scores(seed, r, (*SCALE_NAMES, *r.own))
-        madrs = scores["madrs"].astype(float)
-        baseline = madrs[:, 0]
-        dose_times = [d.time_h for d in regimen.doses]
-        timepoints = [t for t in timepoints_h if t > 0]
-        criteria = {name: (response_fraction, remission_max if name == "madrs" else None)
-                    for name in SCALE_NAMES}
-        if r.primary is not None:
-            criteria[r.primary] = (None, None)
-        rows = [row for name, (fraction, cut) in criteria.items() for row in endpoints(
-            scores[name].astype(float), scores[name][:, 0].astype(float), self.times,
-            timepoints, scale=name, response_fraction=fraction, remission_max=cut)]
-        columns = time_columns(self.times, timepoints)
-        ideation = (("MADRS item 10", suicidal_ideation(scores["madrs"])),
-                    (SCALES["ssi"].label, scores["ssi"]))
-        return {
-            "endpoints": rows,
-            "suicidal_ideation": [{"timepoint_h": float(t), "scale": label,
-                                   "mean_score": float(s[:, j].mean()),
-                                   "mean_change": float((s[:, j] - s[:, 0]).mean())}
-                                  for label, s in ideation
-                                  for t, j in zip(timepoints, columns, strict=True)],
-            "relapse": relapse(madrs, baseline, self.times, max(dose_times),
-                               response_fraction=response_fraction),
-            "course": course(madrs, baseline, self.times, sorted(set(dose_times)),
-                             response_fraction=response_fraction),
-        }
+
+def rate_arm(model: Model, regimen: Regimen, population: Population, visit_times_h,
+             scales: Sequence[str], *, grid_h=None, accumulators: Sequence[Accumulator] = (),
+             progress: Callable[[int], None] | None = None) -> Ratings:
+    """Simulate ``regimen`` in ``population`` and rate its patients on ``scales`` at
+    ``visit_times_h`` (h), rated as the population's cohort is (seed: the population's).
+
+    ``grid_h``: further output times (h) that ``accumulators`` (each ``add(chunk)``) see with
+    the visits; ``progress`` gets the number of subjects done.
+    """
+    visits = Visits(visit_times_h)
+    times = visits.times if grid_h is None else np.union1d(grid_h, visits.times)
+    accumulate(model, regimen, population, times, (visits, *accumulators), progress=progress)
+    return visits.rate(population.seed, population.cohort, scales)

@@ -27,20 +27,23 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import gammaln
 
-from ketasim.clinical.visits import Visits, visit_times
+from ketasim.clinical.endpoints import REMISSION_MAX, RESPONSE_FRACTION, ScaleEndpoint, endpoints
+from ketasim.clinical.visits import Ratings, rate_arm, visit_times
+from ketasim.dosing import Dose, Regimen, schedule
 from ketasim.evidence.targets import load_targets
 from ketasim.modeling.spec import Model
 from ketasim.models import get_model
-from ketasim.scenario.definition import Scenario
-from ketasim.scenario.files import parse_scenario
-from ketasim.simulation.engine import iter_simulate
+from ketasim.population.sampling import Population
+from ketasim.scenario.variants import variant_parameters
 
 MODEL_NAME = "racemic_sr+mechanism"
 #: Free parameters and their bounds (declared units). ``cv`` is the coefficient of variation of
@@ -52,22 +55,53 @@ BOUNDS: dict[str, tuple[float, float]] = {
 VARIABLE = ("w_fast", "w_slow", "w_expectancy")
 #: Parameters the calibration script fits (with ``cv``).
 FITTED = ("w_slow", "w_expectancy", "belief_placebo", "w_antidepressant")
-_INFUSION = {"route": "iv_infusion", "duration": "40 min"}
-#: The simulated arms (TRD cohort): scenario doses and variants.
-ARMS: dict[str, dict] = {
-    "ketamine": {"doses": [{"substance": "racemic", "amount": "0.5 mg/kg"} | _INFUSION]},
+
+
+@dataclass(frozen=True)
+class EvidenceArm:
+    """A published arm as ketasim simulates it (TRD cohort): its regimen, patient variants
+    (``[variants]`` keys) and model."""
+
+    regimen: Regimen
+    variants: Mapping[str, object] = field(default_factory=dict)
+    model: str = MODEL_NAME
+
+    def resolved(self, values: Mapping[str, float]) -> Model:
+        """The arm's model with the calibration ``values`` and its variants applied."""
+        model = build_model(values, get_model(self.model))
+        return model.with_parameters(**variant_parameters(self.variants,
+                                                          model.parameter_names, self.model))
+
+
+def infusions(substance: str, mg_per_kg: float | None, days=(0,)) -> Regimen:
+    """40-min IV infusions of ``mg_per_kg`` (None: placebo) on ``days``."""
+    dose = Dose(substance, "iv_infusion", mg_per_kg, per_kg=mg_per_kg is not None,
+                duration_h=40 / 60)
+    return Regimen.repeated(dose, [24.0 * d for d in days])
+
+
+#: The TRANSFORM-1/2 comparator: a new oral antidepressant from day 1 (escitalopram 10 mg/day
+#: stands for the four allowed; assumption: no titration) and spray sessions twice a week.
+NEW_AD = Regimen.repeated(Dose("ssri", "oral", 10.0), schedule(every=24.0, count=28))
+SPRAY_DAYS = (0, 3, 7, 10, 14, 17, 21, 24)
+
+
+def sprays(substance: str, mg: float | None) -> Regimen:
+    """Nasal sessions of ``mg`` (None: placebo) on :data:`SPRAY_DAYS` with :data:`NEW_AD`."""
+    sessions = Regimen.repeated(Dose(substance, "intranasal", mg),
+                                [24.0 * d for d in SPRAY_DAYS])
+    return Regimen(NEW_AD.doses + sessions.doses)
+
+
+#: The simulated arms of the calibration.
+ARMS: dict[str, EvidenceArm] = {
+    "ketamine": EvidenceArm(infusions("racemic", 0.5)),
     # Murrough 2013 Am J Psychiatry: midazolam 0.045 mg/kg over 40 min
-    "midazolam": {"doses": [{"substance": "midazolam", "amount": "0.045 mg/kg"} | _INFUSION]},
-    "saline": {"doses": [{"substance": "placebo"} | _INFUSION]},
+    "midazolam": EvidenceArm(infusions("midazolam", 0.045)),
+    "saline": EvidenceArm(infusions("placebo", None)),
     # Lii 2023 Nat Ment Health: saline infused during surgery under general anaesthesia
-    "masked saline": {"doses": [{"substance": "placebo"} | _INFUSION],
-                      "variants": {"masked": True}},
-    # TRANSFORM-1/2 comparator: a new oral antidepressant from day 1 (escitalopram 10 mg/day
-    # stands for the four allowed; assumption: no titration) and placebo sprays twice a week
-    "new AD + placebo spray": {"doses": [
-        {"substance": "ssri", "route": "oral", "amount": "10 mg", "every": "24 h", "count": 28},
-        {"substance": "placebo", "route": "intranasal",
-         "at": [f"{d} d" for d in (0, 3, 7, 10, 14, 17, 21, 24)]}]},
+    "masked saline": EvidenceArm(infusions("placebo", None), {"masked": True}),
+    "new AD + placebo spray": EvidenceArm(sprays("placebo", None)),
 }
 
 #: SD of a MADRS change (points) when a row gives none: assumption: ~11 points, the SD implied
@@ -215,7 +249,7 @@ def select_targets(table: pd.DataFrame | None = None
 
 # --- simulation ---------------------------------------------------------------------------------
 
-def build_model(values: dict[str, float], base: Model | None = None) -> Model:
+def build_model(values: Mapping[str, float], base: Model | None = None) -> Model:
     """``racemic_sr+mechanism`` with ``values`` (any of :data:`BOUNDS`) replaced; ``cv`` is put
     on every parameter of :data:`VARIABLE`."""
     base = get_model(MODEL_NAME) if base is None else base
@@ -229,44 +263,38 @@ def build_model(values: dict[str, float], base: Model | None = None) -> Model:
     return replace(base, parameters=tuple(params))
 
 
-def arm_scenario(name: str, design: dict, times_h, n_subjects: int, seed: int,
-                 step: str = "24 h") -> Scenario:
-    """A one-arm scenario of ``design`` (an entry of :data:`ARMS`: doses, optional variants and
-    model) in ``n_subjects`` TRD patients (``seed``), reporting ``times_h`` (h) and every
-    ``step`` up to the last of them."""
+def rate(arm: EvidenceArm, values: Mapping[str, float], times_h, n_subjects: int, seed: int,
+         scales=("madrs",)) -> Ratings:
+    """``arm`` with the calibration ``values`` in ``n_subjects`` TRD patients (``seed``),
+    rated on ``scales`` at the baseline, ``times_h``, 24 h after each dose and daily after the
+    last dose up to the last of ``times_h`` (the visits of a scenario reporting ``times_h``)."""
     times = sorted({float(t) for t in times_h})
-    return parse_scenario({
-        "name": name, "model": design.get("model", MODEL_NAME), "doses": design["doses"],
-        "variants": design.get("variants", {}),
-        "population": {"n": int(n_subjects), "cohort": "trd", "seed": int(seed)},
-        "output": {"end": f"{times[-1]} h", "step": step,
-                   "timepoints": [f"{t} h" for t in times]}})
+    return rate_arm(arm.resolved(values), arm.regimen,
+                    Population(int(n_subjects), cohort="trd", seed=int(seed)),
+                    visit_times(arm.regimen, times, times[-1]), scales)
 
 
-def simulate(model: Model, arm: str, times_h, n_subjects: int, seed: int) -> dict[float, dict]:
-    """Arm ``arm`` of :data:`ARMS` in ``n_subjects`` TRD patients (``seed``), rated as the
-    runner rates it; MADRS endpoints by time (h) plus ``mean_baseline`` (points)."""
-    scenario = arm_scenario(f"calibration: {arm}", ARMS[arm], times_h, n_subjects, seed)
-    model = model.with_parameters(**scenario.parameters)
-    regimen, out = scenario.arms[0].regimen, scenario.output
-    visits = Visits(visit_times(regimen, out.timepoints_h, out.end_h))
-    grid = np.union1d(out.times(), visits.times)
-    for chunk in iter_simulate(model, regimen, scenario.population, grid):
-        visits.add(chunk)
-    summary = visits.summary(regimen, out.timepoints_h, int(seed), "trd",
-                             scenario.criteria.response_fraction, scenario.criteria.remission_max)
-    return {row["timepoint_h"]: row | {"mean_baseline": row["mean_score"] - row["mean_change"]}
-            for row in summary["endpoints"] if row["scale"] == "MADRS"}
+def simulate(values: Mapping[str, float], arm: str, times_h, n_subjects: int, seed: int
+             ) -> dict[float, ScaleEndpoint]:
+    """Arm ``arm`` of :data:`ARMS`, rated as a scenario's arm is; its MADRS endpoints (the
+    default response and remission criteria) by time (h)."""
+    ratings = rate(ARMS[arm], values, times_h, n_subjects, seed)
+    madrs = ratings.points("madrs")
+    times = sorted({float(t) for t in times_h if t > 0})
+    return {e.timepoint_h: e for e in endpoints(madrs, madrs[:, 0], ratings.times_h, times,
+                                                response_fraction=RESPONSE_FRACTION,
+                                                remission_max=REMISSION_MAX)}
 
 
-def simulated_value(target: Target, sim: dict[float, dict]) -> float:
+def simulated_value(target: Target, sim: dict[float, ScaleEndpoint]) -> float:
     """The simulated counterpart of ``target``."""
     row = sim[target.time_h]
     if target.kind == "change":
-        return row["mean_change"]
+        return row.mean_change
     if target.kind == "relative_change":
-        return row["mean_change"] / row["mean_baseline"]
-    return row[f"{target.kind}_rate"]
+        return row.mean_change / row.mean_baseline
+    # MADRS has a remission cut-off, so its remission rate is never None
+    return row.response_rate if target.kind == "response" else cast(float, row.remission_rate)
 
 
 def nll_term(target: Target, simulated: float, n_sim: int | None = None) -> float:
@@ -286,12 +314,11 @@ def nll_term(target: Target, simulated: float, n_sim: int | None = None) -> floa
     return float(-(log_choose + k * math.log(p) + (n - k) * math.log(1 - p)))
 
 
-def evaluate(values: dict[str, float], targets: list[Target], n_subjects: int, seed: int,
-             base: Model | None = None) -> pd.DataFrame:
+def evaluate(values: Mapping[str, float], targets: list[Target], n_subjects: int, seed: int
+             ) -> pd.DataFrame:
     """Per target: arm, whether fitted, observed, simulated, SE (means) or n (rates), NLL
     term."""
-    model = build_model(values, base)
-    sims = {arm: simulate(model, arm, [t.time_h for t in targets if t.arm == arm], n_subjects,
+    sims = {arm: simulate(values, arm, [t.time_h for t in targets if t.arm == arm], n_subjects,
                           seed) for arm in dict.fromkeys(t.arm for t in targets)}
     rows = []
     for t in targets:
@@ -303,10 +330,10 @@ def evaluate(values: dict[str, float], targets: list[Target], n_subjects: int, s
     return pd.DataFrame(rows)
 
 
-def objective(values: dict[str, float], targets: list[Target], n_subjects: int = 300,
-              seed: int = 1, base: Model | None = None) -> float:
+def objective(values: Mapping[str, float], targets: list[Target], n_subjects: int = 300,
+              seed: int = 1) -> float:
     """Summed negative log-likelihood of the fitted ``targets`` (deterministic for ``seed``)."""
-    table = evaluate(values, targets, n_subjects, seed, base)
+    table = evaluate(values, targets, n_subjects, seed)
     return float(table.loc[table["fitted"], "nll"].sum())
 
 
@@ -328,12 +355,10 @@ def fit(targets: list[Target], start: dict[str, float], n_subjects: int = 300, s
     their logarithms (at most ``max_evaluations`` evaluations)."""
     bounds = BOUNDS if bounds is None else bounds
     names = list(start)
-    base = get_model(MODEL_NAME)
     log_bounds = [(math.log(bounds[k][0]), math.log(bounds[k][1])) for k in names]
 
     def f(x: np.ndarray) -> float:
-        return objective(dict(zip(names, np.exp(x), strict=True)), targets, n_subjects, seed,
-                         base)
+        return objective(dict(zip(names, np.exp(x), strict=True)), targets, n_subjects, seed)
 
     x0 = np.log([start[k] for k in names])
     start_nll = f(x0)
@@ -343,7 +368,7 @@ def fit(targets: list[Target], start: dict[str, float], n_subjects: int = 300, s
                             "initial_simplex": simplex})
     values = {k: float(v) for k, v in zip(names, np.exp(res.x), strict=True)}
     return FitResult(values, float(res.fun), start_nll, int(res.nfev), bool(res.success),
-                     str(res.message), evaluate(values, targets, n_subjects, seed, base))
+                     str(res.message), evaluate(values, targets, n_subjects, seed))
 
 
 #: Limits of the calibration (docs/validation/calibration.md and the validation report).

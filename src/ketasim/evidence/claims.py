@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ketasim.evidence.targets import load_targets
 from ketasim.scenario.files import parse_scenario
-from ketasim.simulation.runner import run_scenario
+from ketasim.simulation.runner import ArmResult, run_scenario
 
 MODEL = "racemic_sr+mechanism"
 _INFUSION = {"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min"}
@@ -28,17 +28,13 @@ class Claim:
     verdict: str
 
 
-def madrs(clinic: dict) -> list[dict]:
-    """The MADRS rows of a run's endpoints, in timepoint order."""
-    return [e for e in clinic["endpoints"] if e["scale"] == "MADRS"]
-
-
-def _run(at_days: list[str], timepoints: list[str], end: str, n: int, seed: int) -> dict:
+def _run(at_days: list[str], timepoints: list[str], end: str, n: int, seed: int
+         ) -> ArmResult:
     doc = {"name": "claims", "substance": "racemic", "model": MODEL,
            "doses": [{**_INFUSION, "at": at_days}],
            "population": {"n": n, "seed": seed, "age_y": 40},
            "output": {"end": end, "step": "1 h", "timepoints": timepoints}}
-    return run_scenario(parse_scenario(doc))[0].clinic
+    return run_scenario(parse_scenario(doc))[0]
 
 
 def _row(targets, study: str, statistic: str, timepoint: str | None = None) -> str:
@@ -54,23 +50,25 @@ def claims(n: int = 400, seed: int = 1) -> list[Claim]:
     t = load_targets()
     single = _run(["0 h"], ["2 h", "4 h", "24 h", "7 d", "14 d", "21 d"], "28 d", n, seed)
     course = _run(["0 d", "2 d", "4 d", "7 d", "9 d", "11 d"], ["12 d"], "60 d", n, seed)
-    at = {e["timepoint_h"]: e for e in single["endpoints"] if e["scale"] == "MADRS"}
+    one, six = single.outcomes, course.outcomes
+    assert one is not None and six is not None and single.safety is not None  # a mechanism model
+    at = {e.timepoint_h: e for e in one.on("madrs")}
     pct = "{:.0%}".format
-    cumulative = ", ".join(pct(r) for r in course["course"]["cumulative_response_by_dose"])
+    cumulative = ", ".join(pct(r) for r in six.course.cumulative_response_by_dose)
     return [
         Claim("relief within hours",
               f"MADRS fell {_row(t, 'murrough2013_biolpsych', 'mean_decrease_from_baseline')}"
               " 2 h after a first open-label infusion",
-              f"mean MADRS change {at[2.0]['mean_change']:.1f} at 2 h, "
-              f"{at[4.0]['mean_change']:.1f} at 4 h, {at[24.0]['mean_change']:.1f} at 24 h",
+              f"mean MADRS change {at[2.0].mean_change:.1f} at 2 h, "
+              f"{at[4.0].mean_change:.1f} at 4 h, {at[24.0].mean_change:.1f} at 24 h",
               "supported by the data; the model's fast component is weaker than the data "
               "(not calibrated before 24 h), so it under-states relief in the first hours"),
         Claim("effects last days to a few weeks after one treatment",
               f"response {_row(t, 'han2016_meta', 'response_pct', '168')} at day 7; "
               f"{_row(t, 'ibrahim2012_single', 'pct_responders_not_relapsed')}",
-              f"response {pct(at[24.0]['response_rate'])} at 24 h, "
-              f"{pct(at[168.0]['response_rate'])} at day 7, {pct(at[336.0]['response_rate'])} "
-              f"at day 14, {pct(at[504.0]['response_rate'])} at day 21",
+              f"response {pct(at[24.0].response_rate)} at 24 h, "
+              f"{pct(at[168.0].response_rate)} at day 7, {pct(at[336.0].response_rate)} "
+              f"at day 14, {pct(at[504.0].response_rate)} at day 21",
               "supported: the effect fades over one to three weeks"),
         Claim("remission rates as high as 70-80%",
               f"single infusion: remission {_row(t, 'han2016_meta', 'remission_pct', '24')} "
@@ -79,8 +77,8 @@ def claims(n: int = 400, seed: int = 1) -> list[Claim]:
               "responding at any time in small bipolar trials "
               f"({_row(t, 'diazgranados2010', 'response_pct')}; "
               f"{_row(t, 'zarate2012', 'response_pct')})",
-              f"remission {pct(at[24.0]['remission_rate'])} at 24 h after one infusion; "
-              f"{pct(madrs(course)[0]['remission_rate'])} after six infusions",
+              f"remission {pct(at[24.0].remission_rate)} at 24 h after one infusion; "
+              f"{pct(six.on('madrs')[0].remission_rate)} after six infusions",
               "refuted as a remission rate: the 70-80% figures are shares responding at any "
               "time in small selected samples; in the data remission is about 20-30% after "
               "one dose"),
@@ -94,8 +92,8 @@ def claims(n: int = 400, seed: int = 1) -> list[Claim]:
               f"median time to relapse after six infusions "
               f"{_row(t, 'murrough2013_biolpsych', 'median_time_to_relapse_days')}",
               "median days to relapse among responders: "
-              f"{single['relapse']['median_days_to_relapse_among_responders']} after one "
-              f"infusion, {course['relapse']['median_days_to_relapse_among_responders']} "
+              f"{one.relapse.median_days_to_relapse_among_responders} after one "
+              f"infusion, {six.relapse.median_days_to_relapse_among_responders} "
               "after six",
               "supported by the data; the model lengthens the benefit of a course more than "
               "the data show (course and relapse targets are not in the calibration yet)"),
@@ -103,8 +101,8 @@ def claims(n: int = 400, seed: int = 1) -> list[Claim]:
               "dissociation after a first esketamine dose: "
               f"{_row(t, 'esk_first_dose_dissociation', 'incidence_pct')}; blood pressure "
               f"rise {_row(t, 'cardio_cohort_135', 'max_mean_increase')}",
-              f"mean peak CADSS {single['safety']['cadss_peak_mean']:.1f}, resolving within "
-              f"about 2 h; mean peak SBP rise {single['safety']['sbp_rise_peak_mean_mmhg']:.1f}"
+              f"mean peak CADSS {single.safety.cadss_peak_mean:.1f}, resolving within "
+              f"about 2 h; mean peak SBP rise {single.safety.sbp_rise_peak_mean_mmhg:.1f}"
               " mmHg",
               "supported with caveats: transient dissociation and blood-pressure rises are "
               "common; abuse and long-term risks are outside these data"),

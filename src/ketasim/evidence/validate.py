@@ -34,24 +34,32 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding, time_columns
+from ketasim.analysis.statistics import normal_quantile
+from ketasim.clinical.endpoints import (
+    REMISSION_MAX,
+    RESPONSE_FRACTION,
+    kaplan_meier_median,
+    relapse_times,
+    responding,
+    time_columns,
+)
 from ketasim.clinical.scales import SCALE_NAMES, get_scale
-from ketasim.clinical.visits import Visits, visit_times
+from ketasim.clinical.visits import Ratings
 from ketasim.evidence.calibrate import (
     _CONTRAST,
     ARMS,
     BOUNDS,
     FITTED,
     MODEL_NAME,
+    EvidenceArm,
     Target,
-    arm_scenario,
-    build_model,
+    infusions,
+    rate,
     select_targets,
+    sprays,
 )
 from ketasim.evidence.targets import load_targets
 from ketasim.models import get_model
-from ketasim.scenario.definition import Criteria
-from ketasim.simulation.engine import iter_simulate
 
 #: Package data file with the calibrated parameters' covariance (``scripts/uncertainty.py``).
 UNCERTAINTY_FILE = "parameter_uncertainty.json"
@@ -69,28 +77,22 @@ MURROUGH_FOLLOW_UP_D = 83.0
 MURROUGH_DAYS = (0, 2, 4, 7, 9, 11)
 ESKETAMINE_MODEL = "perez_ruixo2021+mechanism"
 
-_INFUSION = {"substance": "racemic", "route": "iv_infusion", "amount": "0.5 mg/kg",
-             "duration": "40 min"}
-_NEW_AD, _PLACEBO_SPRAYS = ARMS["new AD + placebo spray"]["doses"]
 
 
-def _esketamine(mg: int) -> dict:
+def _esketamine(mg: float) -> EvidenceArm:
     """TRANSFORM-1 (Fedgchin 2019) and ASPIRE (Ionescu 2021): the comparator arm's new oral
     antidepressant and spray sessions, the sprays holding ``mg`` esketamine (assumption: the
     full dose at every session, no 56-mg start)."""
-    return {"model": ESKETAMINE_MODEL,
-            "doses": [_NEW_AD, _PLACEBO_SPRAYS | {"substance": "esketamine", "amount": f"{mg} mg"}]}
+    return EvidenceArm(sprays("esketamine", mg), model=ESKETAMINE_MODEL)
 
 
-#: Scenarios of the extra rows, as :data:`~ketasim.evidence.calibrate.ARMS` (TRD cohort), with
-#: the model when it is not ``racemic_sr+mechanism``.
-EXTRA_ARMS: dict[str, dict] = {
-    "ketamine x6, 3/week": {"doses": [_INFUSION | {"at": [f"{d} d" for d in MURROUGH_DAYS]}]},
+#: The arms of the extra rows, as :data:`~ketasim.evidence.calibrate.ARMS` (TRD cohort).
+EXTRA_ARMS: dict[str, EvidenceArm] = {
+    "ketamine x6, 3/week": EvidenceArm(infusions("racemic", 0.5, MURROUGH_DAYS)),
     # Anand 2023 (ELEKT-D): twice weekly for 3 weeks (assumption: Mon/Thu)
-    "ketamine x6, 2/week": {"doses": [_INFUSION | {"at": [f"{d} d"
-                                                           for d in (0, 3, 7, 10, 14, 17)]}]},
-    "esketamine 56 mg + new AD": _esketamine(56),
-    "esketamine 84 mg + new AD": _esketamine(84),
+    "ketamine x6, 2/week": EvidenceArm(infusions("racemic", 0.5, (0, 3, 7, 10, 14, 17))),
+    "esketamine 56 mg + new AD": _esketamine(56.0),
+    "esketamine 84 mg + new AD": _esketamine(84.0),
 }
 _ALL_ARMS = ARMS | EXTRA_ARMS
 
@@ -260,60 +262,27 @@ def parameter_draws(uncertainty: dict, values: dict[str, float], draws: int,
 
 # --- simulation ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Patients:
-    """One arm's virtual patients: scores per scale (subject x visit, points), visit times (h;
-    the first is the baseline visit) and the last dose's time (h)."""
-
-    scores: dict[str, np.ndarray]
-    times_h: np.ndarray
-    last_dose_h: float
-
-
-def simulate_patients(arm: str, values: dict[str, float], times_h, n: int, seed: int
-                      ) -> Patients:
-    """Arm ``arm`` (:data:`~ketasim.evidence.calibrate.ARMS` or :data:`EXTRA_ARMS`) in ``n`` TRD
-    patients (``seed``) with the calibrated parameters ``values``, rated at the baseline, at
-    ``times_h``, 24 h after each dose and daily after the last dose up to the last time."""
-    design = _ALL_ARMS[arm]
-    times = sorted({float(t) for t in times_h})
-    scenario = arm_scenario(f"validation: {arm}", design, times, n, seed, step=f"{times[-1]} h")
-    model = build_model(values, get_model(scenario.model)).with_parameters(**scenario.parameters)
-    regimen = scenario.arms[0].regimen
-    visits = Visits(visit_times(regimen, scenario.output.timepoints_h, times[-1]))
-    for chunk in iter_simulate(model, regimen, scenario.population, visits.times):
-        visits.add(chunk)
-    scores = visits.scores(int(seed), "trd", SCALE_NAMES)
-    return Patients({s: scores[s].astype(float) for s in SCALE_NAMES}, visits.times,
-                    max(d.time_h for d in regimen.doses))
-
-
-def _median_days(days: np.ndarray, observed: np.ndarray, follow_up_d: float) -> float:
-    """Kaplan-Meier median (days); the follow-up (a lower bound) if it is not reached."""
-    times, surv = kaplan_meier(days, observed)
-    below = np.flatnonzero(surv <= 0.5)
-    return float(times[below[0]]) if below.size else follow_up_d
-
-
-def resampled(endpoint: Endpoint, patients: Patients, resamples: int,
+def resampled(endpoint: Endpoint, patients: Ratings, last_dose_h: float, resamples: int,
               rng: np.random.Generator) -> np.ndarray:
     """The endpoint's statistic in ``resamples`` groups of its n patients drawn with
-    replacement from ``patients`` (for ``relapse_days``: n responders)."""
+    replacement from ``patients`` (last dose at ``last_dose_h``, h; for ``relapse_days``: n
+    responders, a median not reached counting as the follow-up, a lower bound)."""
     t = endpoint.target
-    s = patients.scores[endpoint.scale]
+    s = patients.points(endpoint.scale)
+    times = patients.times_h
     base = s[:, 0]
-    col = s[:, time_columns(patients.times_h, t.time_h)[0]]
+    col = s[:, time_columns(times, t.time_h)[0]]
     if t.kind == "relapse_days":
-        responder, days, observed = relapse_times(s, base, patients.times_h,
-                                                  patients.last_dose_h)
+        responder, days, observed = relapse_times(s, base, times, last_dose_h)
         pool = np.flatnonzero(responder)
         if not pool.size:
             return np.full(resamples, np.nan)
-        follow_up = (patients.times_h[-1] - patients.last_dose_h) / 24.0
+        follow_up = (times[-1] - last_dose_h) / 24.0
         picks = rng.choice(pool, (resamples, t.n))
-        return np.array([_median_days(days[p], observed[p], follow_up) for p in picks])
+        medians = (kaplan_meier_median(days[p], observed[p]) for p in picks)
+        return np.array([follow_up if m is None else m for m in medians])
     idx = rng.integers(0, base.size, (resamples, t.n))
-    fraction = Criteria().response_fraction
+    fraction = RESPONSE_FRACTION
     if t.kind == "change":
         return (col - base)[idx].mean(axis=1)
     if t.kind == "relative_change":
@@ -321,11 +290,11 @@ def resampled(endpoint: Endpoint, patients: Patients, resamples: int,
     if t.kind == "response":
         return responding(col, base, fraction)[idx].mean(axis=1)
     if t.kind == "remission":
-        cut = Criteria().remission_max if endpoint.scale == "madrs" else \
+        cut = REMISSION_MAX if endpoint.scale == "madrs" else \
             get_scale(endpoint.scale).remission_max
         return (col <= cut)[idx].mean(axis=1)
     if t.kind == "sensitivity":
-        end = s[:, time_columns(patients.times_h, endpoint.reference_h)[0]]
+        end = s[:, time_columns(times, endpoint.reference_h)[0]]
         later = responding(end, base, fraction)
         early = responding(col, base, fraction) & later
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -336,7 +305,7 @@ def resampled(endpoint: Endpoint, patients: Patients, resamples: int,
 def _observed_interval(t: Target) -> list[float] | None:
     """90% interval of the published value from its own sampling error: mean +/- z SE, or the
     Wilson interval of a rate with the row's n; None for medians and sensitivities."""
-    z = 1.6448536269514722  # standard normal 95th percentile
+    z = normal_quantile(0.5 + INTERVAL / 2)
     if t.se is not None:
         return [t.observed - z * t.se, t.observed + z * t.se]
     if t.kind not in ("response", "remission"):
@@ -374,10 +343,12 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
     for k, params in enumerate(sets):
         for arm, group in arms.items():
             size = max(n, POPULATION_FACTOR * max(e.target.n for e in group))
-            patients = simulate_patients(arm, params, [t for e in group for t in e.times_h],
-                                         size, seed + k)
+            design = _ALL_ARMS[arm]
+            patients = rate(design, params, [t for e in group for t in e.times_h], size,
+                            seed + k, SCALE_NAMES)
             for e in group:
-                samples[index[id(e)]].append(resampled(e, patients, resamples, rng))
+                samples[index[id(e)]].append(resampled(e, patients, design.regimen.last_dose_h,
+                                                       resamples, rng))
         if progress:
             progress(k + 1, draws)
     rows = []
@@ -405,7 +376,7 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
         "resamples": resamples,
         "seed": seed,
         "model": MODEL_NAME,
-        "arms": {arm: _ALL_ARMS[arm].get("model", MODEL_NAME) for arm in arms},
+        "arms": {arm: _ALL_ARMS[arm].model for arm in arms},
         "parameters": {"names": uncertainty["names"], "values": values,
                        "sd_log": uncertainty["sd"], "method": uncertainty["method"],
                        "date": uncertainty["date"]},

@@ -5,22 +5,10 @@ Layers that are not modelled yet (endpoints, relapse, safety) are absent, never 
 
 from __future__ import annotations
 
-import numpy as np
-
 from ketasim import __version__
+from ketasim.analysis.statistics import spread
 from ketasim.scenario.definition import Scenario
 from ketasim.simulation.runner import ArmResult
-
-
-def _spread(values: np.ndarray) -> dict[str, float] | None:
-    """Median and 5th-95th percentiles over the subjects with a value; with ``n`` when some
-    have none (e.g. a half-life needs 3 samples after Cmax); None when no subject has one."""
-    known = values[np.isfinite(values)]
-    if known.size == 0:
-        return None
-    p5, median, p95 = np.percentile(known, [5, 50, 95])
-    spread = {"median": float(median), "p5": float(p5), "p95": float(p95)}
-    return spread if known.size == values.size else spread | {"n": int(known.size)}
 
 
 def pk_block(arm: ArmResult) -> dict[str, dict[str, dict[str, float]]]:
@@ -28,7 +16,7 @@ def pk_block(arm: ArmResult) -> dict[str, dict[str, dict[str, float]]]:
     metric no subject has (e.g. a half-life when the output ends too early) is left out."""
     block = {}
     for analyte, metrics in arm.exposure.items():
-        spreads = {metric: _spread(values) for metric, values in metrics.items()}
+        spreads = {metric: spread(values) for metric, values in metrics.items()}
         block[analyte] = {metric: s for metric, s in spreads.items() if s is not None}
     return block
 
@@ -49,6 +37,8 @@ def summary(scenario: Scenario, arms: list[ArmResult], notes: list[str] = ()) ->
         "cohort": scenario.population.cohort,
         "auc_window_h": [float(arms[0].data["time"][0]), float(arms[0].data["time"][-1])],
         "assumptions": assumptions, "notes": list(notes),
-        "arms": [{"label": a.label, "pk": pk_block(a), **(a.clinic or {}),
+        "arms": [{"label": a.label, "pk": pk_block(a),
+                  **(a.outcomes.to_json() if a.outcomes else {}),
+                  **({"safety": a.safety.to_json()} if a.safety else {}),
                   "warnings": list(a.warnings)} for a in arms],
     }

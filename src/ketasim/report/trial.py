@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from ketasim import streams
+from ketasim.analysis.statistics import spread
 from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding
 from ketasim.errors import ScenarioError
 from ketasim.scenario.definition import Scenario
@@ -34,11 +35,6 @@ _EFFECT = {"parallel": "difference in MADRS change vs control (points, ANCOVA)",
            "randomized_withdrawal": "hazard ratio of relapse vs control (log-rank, Peto)"}
 
 
-def _spread(values) -> dict:
-    p5, p50, p95 = np.percentile(np.asarray(values, float), [5, 50, 95])
-    return {"median": float(p50), "p5": float(p5), "p95": float(p95)}
-
-
 def summarise(trials: list[dict], design: TrialDesign) -> list[dict]:
     """Per treated arm: power and the distribution of every estimate over the trials."""
     rows = []
@@ -46,7 +42,7 @@ def summarise(trials: list[dict], design: TrialDesign) -> list[dict]:
         keys = trials[0][label]
         rows.append({"treated": label, "control": design.control,
                      "power": power(trials, label, design.alpha),
-                     **{k: _spread([t[label][k].effect for t in trials]) for k in keys}})
+                     **{k: spread([t[label][k].effect for t in trials]) for k in keys}})
     return rows
 
 

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
+from ketasim.analysis.statistics import normal_quantile
 from ketasim.evidence import calibrate, validate
 from ketasim.evidence.claims import Claim
 from ketasim.evidence.targets import load_targets
@@ -188,7 +189,7 @@ def render_html(result: dict, claims: list[Claim], figures: dict[str, Path]) -> 
     fitted = [r for r in rows if r["fitted"]]
     held = [r for r in rows if not r["fitted"]]
     params = result["parameters"]
-    z = 1.6448536269514722  # standard normal 95th percentile
+    z = normal_quantile(0.5 + validate.INTERVAL / 2)
     param_rows = []
     for k in params["names"]:
         value, sd = params["values"][k], params["sd_log"][k]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ketasim.clinical.endpoints import REMISSION_MAX, RESPONSE_FRACTION
 from ketasim.dosing import Regimen, finite_number
 from ketasim.errors import ScenarioError
 from ketasim.modeling.spec import Model
@@ -89,8 +90,8 @@ class Criteria:
     """Response: a fall of at least `response_fraction` of the baseline score; remission: a
     MADRS of at most `remission_max` (the common definitions, e.g. Murrough 2013)."""
 
-    response_fraction: float = 0.5
-    remission_max: float = 10.0
+    response_fraction: float = RESPONSE_FRACTION
+    remission_max: float = REMISSION_MAX
 
 
 @dataclass(frozen=True)

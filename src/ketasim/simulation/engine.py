@@ -9,6 +9,7 @@ a bolus is an instant jump in a state and an infusion switches an input rate on 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 import xarray as xr
@@ -97,6 +98,22 @@ def iter_simulate(model: Model, regimen: Regimen | Sequence[Regimen], population
         yield _dataset(model, population, subjects, lo, hi, t_out, y_out, o_out)
         if progress:
             progress(hi)
+
+
+class Accumulator(Protocol):
+    """Anything that summarises simulated chunks of subjects as they come."""
+
+    def add(self, chunk: xr.Dataset) -> None: ...
+
+
+def accumulate(model: Model, regimen: Regimen | Sequence[Regimen], population: Population,
+               times: Sequence[float] | np.ndarray, accumulators: Sequence[Accumulator], *,
+               progress: Callable[[int], None] | None = None) -> None:
+    """Simulate chunk by chunk (:func:`iter_simulate`), giving each chunk to every accumulator
+    in order; memory stays that of one chunk."""
+    for chunk in iter_simulate(model, regimen, population, times, progress=progress):
+        for accumulator in accumulators:
+            accumulator.add(chunk)
 
 
 def dose_events(model: Model, regimens: Sequence[Regimen], subjects: Subjects, lo: int, hi: int,

@@ -21,11 +21,10 @@ import numpy as np
 from ketasim import streams
 from ketasim.analysis import statistics
 from ketasim.clinical.endpoints import relapse_times, responding, time_columns
-from ketasim.clinical.visits import SEVERITY, Visits
+from ketasim.clinical.visits import SEVERITY, rate_arm
 from ketasim.dosing import Regimen
 from ketasim.errors import ScenarioError
 from ketasim.scenario.definition import Scenario
-from ketasim.simulation.engine import iter_simulate
 from ketasim.trials.design import TrialDesign
 
 #: Patients simulated per pool: at least this many (assumption: enough that resampling a trial
@@ -58,13 +57,9 @@ def _visit_grid(scenario: Scenario, design: TrialDesign) -> np.ndarray:
 
 
 def _pool(scenario: Scenario, regimen: Regimen, n: int, seed: int, times: np.ndarray) -> Pool:
-    model = scenario.resolved_model()
     population = replace(scenario.population, n=n, seed=seed)
-    visits = Visits(times)
-    for chunk in iter_simulate(model, regimen, population, times):
-        visits.add(chunk)
-    return Pool(times, visits.scores(seed, scenario.population.cohort, ("madrs",))[
-        "madrs"].astype(float))
+    ratings = rate_arm(scenario.resolved_model(), regimen, population, times, ("madrs",))
+    return Pool(times, ratings.points("madrs"))
 
 
 def _shifted(regimen: Regimen, by_h: float) -> tuple:
