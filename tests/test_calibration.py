@@ -7,14 +7,12 @@ from scipy.stats import binom, norm
 
 from ketasim.evidence.calibrate import (
     ARMS,
-    MODEL_NAME,
     Target,
     nll_term,
     select_targets,
     simulate,
 )
 from ketasim.evidence.targets import load_targets
-from ketasim.models import get_model
 
 
 def test_likelihood_matches_a_hand_computed_value():
@@ -74,22 +72,22 @@ _SALINE_RESPONSE_MISS = pytest.mark.xfail(strict=True, reason=(
                                  pytest.param("saline", marks=_SALINE_RESPONSE_MISS)])
 def test_fitted_arms_hit_their_pooled_24_h_response(arm):
     n_sim = 400
-    sim = simulate(get_model(MODEL_NAME), arm, [24.0], n_sim, seed=11)[24.0]
+    sim = simulate({}, arm, [24.0], n_sim, seed=11)[24.0]
     table = load_targets()
     targets, _ = select_targets(table)
     rows = table.loc[[t.rows[0] for t in targets
                       if t.arm == arm and t.kind == "response" and t.time_h == 24.0]]
     assert len(rows) >= 1
     lo, hi = _pooled_interval(rows, n_sim)
-    assert lo <= sim["response_rate"] <= hi, (lo, sim["response_rate"], hi)
+    assert lo <= sim.response_rate <= hi, (lo, sim.response_rate, hi)
 
 
 @pytest.mark.parametrize("arm", ["ketamine", "midazolam"])
 def test_fitted_arms_hit_the_24_h_mean_change(arm):
     """Murrough 2013 AJP arm-level MADRS change at 24 h (the only arm-level means at 24 h)."""
     n_sim = 400
-    sim = simulate(get_model(MODEL_NAME), arm, [24.0], n_sim, seed=11)[24.0]
+    sim = simulate({}, arm, [24.0], n_sim, seed=11)[24.0]
     targets, _ = select_targets()
     change = next(t for t in targets if t.arm == arm and t.kind == "change" and t.time_h == 24)
-    se = math.sqrt(change.se**2 + sim["sd_change"]**2 / n_sim)
-    assert abs(sim["mean_change"] - change.observed) <= 1.96 * se, (sim, change)
+    se = math.sqrt(change.se**2 + sim.sd_change**2 / n_sim)
+    assert abs(sim.mean_change - change.observed) <= 1.96 * se, (sim, change)

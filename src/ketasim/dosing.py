@@ -160,8 +160,9 @@ def schedule(*, at: Sequence[float] | None = None, start: float | None = None,
             if step <= 0:
                 raise ScenarioError(f"{field}.every: must be more than 0, got {show(every)}")
         else:
-            n = _count(per_week, f"{field}.per_week") * _count(weeks, f"{field}.weeks")
-            step = HOURS_PER_WEEK / per_week
+            weekly = _count(per_week, f"{field}.per_week")
+            n = weekly * _count(weeks, f"{field}.weeks")
+            step = HOURS_PER_WEEK / weekly
         if n > MAX_SCHEDULED_DOSES:
             raise ScenarioError(
                 f"{field}: {n} doses scheduled; at most {MAX_SCHEDULED_DOSES} are allowed")

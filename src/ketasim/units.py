@@ -75,14 +75,14 @@ def _split(text: object, field: str, what: str, hint: str) -> tuple[Fraction, st
     return Fraction(match["number"]), match["unit"], match["per"]
 
 
-def _to_float(value: Fraction, field: str, text: str) -> float:
+def _to_float(value: Fraction, field: str, text: object) -> float:
     try:
         return float(value)
     except OverflowError:
         raise ScenarioError(f"{field}: {show(text)} is too large") from None
 
 
-def _check_unit(unit: str, allowed: tuple[str, ...], field: str, text: str, hint: str) -> None:
+def _check_unit(unit: str, allowed: tuple[str, ...], field: str, text: object, hint: str) -> None:
     if unit not in allowed:
         raise ScenarioError(
             f"{field}: in {show(text)}, {unit!r} is {_describe(unit)}, not accepted here; {hint}")

@@ -74,9 +74,9 @@ def arm_outcomes(ratings: Ratings, regimen: Regimen, timepoints_h: Sequence[floa
     madrs = ratings.points("madrs")
     times = ratings.times_h
     timepoints = [t for t in timepoints_h if t > 0]
-    definitions = {name: (criteria.response_fraction,
-                          criteria.remission_max if name == "madrs" else None)
-                   for name in SCALE_NAMES}
+    definitions: dict[str, tuple[float | None, float | None]] = {
+        name: (criteria.response_fraction, criteria.remission_max if name == "madrs" else None)
+        for name in SCALE_NAMES}
     if r.primary is not None:
         definitions[r.primary] = (None, None)
     rows = tuple(row for name, (fraction, cut) in definitions.items() for row in endpoints(

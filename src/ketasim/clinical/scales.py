@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -438,13 +439,13 @@ def _rated(ids: np.ndarray, n_times: int, seed: int, cohort: str | Rating,
     linked = draw(ids, n_times, seed) if set(names) & set(SCALE_NAMES) else None
     own = draw_own(ids, n_times, seed) if set(names) - set(SCALE_NAMES) else None
     out = {}
-    for name in names:
+    for name in names:  # linked and own are drawn above whenever a scale of theirs is asked for
         if name in SCALE_NAMES:
-            u, z = linked
+            u, z = cast(tuple[np.ndarray, np.ndarray], linked)
             k = SCALE_NAMES.index(name)
             out[name] = from_madrs(baseline(u, r.madrs), name), z[:, k, :]
         else:
-            u, z = own
+            u, z = cast(tuple[np.ndarray, np.ndarray], own)
             k = OWN_SCALE_NAMES.index(name)
             out[name] = baseline(u[:, k], r.own[name]), z[:, k, :]
     return out

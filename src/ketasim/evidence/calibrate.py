@@ -217,19 +217,19 @@ def select_targets(table: pd.DataFrame | None = None
                    "TRANSFORM: ~37)")
         elif not re.fullmatch(r"[\d.]+", row["timepoint_h"]):
             why = "not time-locked"
-        if why:
+        if arm is None or why:  # arm_of gives a reason with every None
             skipped.append((int(i), _label(row), why))
             continue
-        time_h, value = float(row["timepoint_h"]), float(row["value"])
-        common = {"n": int(row["n"]), "fitted": time_h >= FIT_FROM_H, "arm": arm}
+        time_h, value, n = float(row["timepoint_h"]), float(row["value"]), int(row["n"])
+        fitted = time_h >= FIT_FROM_H
         if stat in _MEAN_SIGN:
             mean = _MEAN_SIGN[stat] * value
             sd, src = _sd_of(row, mean)
             targets.append(Target(_label(row), "change", time_h, mean, sd=sd, sd_source=src,
-                                  rows=(int(i),), **common))
+                                  rows=(int(i),), n=n, fitted=fitted, arm=arm))
         elif stat in _RATES:
             targets.append(Target(_label(row), _RATES[stat], time_h, value / 100.0,
-                                  rows=(int(i),), **common))
+                                  rows=(int(i),), n=n, fitted=fitted, arm=arm))
         elif stat == "mean_score" and (row["study"], arm) in baselines:
             if time_h == 0:
                 skipped.append((int(i), _label(row), "baseline of a mean-score trajectory "
@@ -241,7 +241,7 @@ def select_targets(table: pd.DataFrame | None = None
                 _label(row) + " as fraction of its 0-h mean", "relative_change", time_h,
                 (value - base) / base, sd=sd / base,
                 sd_source="row's SD of the score / 0-h mean (SD of the change not reported)",
-                rows=(int(i), j), **common))
+                rows=(int(i), j), n=n, fitted=fitted, arm=arm))
         else:
             skipped.append((int(i), _label(row), f"statistic {stat} not modelled"))
     return targets, skipped
@@ -305,6 +305,8 @@ def nll_term(target: Target, simulated: float, n_sim: int | None = None) -> floa
     """
     if target.kind in ("change", "relative_change"):
         se = target.se
+        if se is None:
+            raise ValueError(f"target {target.label!r}: a mean needs its sd")
         return 0.5 * ((target.observed - simulated) / se) ** 2 + math.log(se) \
             + 0.5 * math.log(2 * math.pi)
     n, k = target.n, target.observed * target.n

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -185,8 +185,13 @@ def _extra_endpoint(i: int, row: pd.Series, extra: Extra) -> Endpoint:
     time_h = float(row["timepoint_h"]) if extra.time_h is None else extra.time_h
     sd = None
     if extra.kind == "relative_change":
-        base = float(re.search(r"baseline ([\d.]+)", row["unit"]).group(1))
-        value, sd = value / base, float(re.search(r"SD ([\d.]+)", row["unit"]).group(1)) / base
+        base_text = re.search(r"baseline ([\d.]+)", row["unit"])
+        sd_text = re.search(r"SD ([\d.]+)", row["unit"])
+        if base_text is None or sd_text is None:
+            raise ValueError(f"{row['study']} {row['statistic']}: no baseline and SD in the unit "
+                             f"{row['unit']!r}")
+        base = float(base_text.group(1))
+        value, sd = value / base, float(sd_text.group(1)) / base
     elif extra.kind in ("response", "sensitivity"):
         value /= 100.0
     label = f"{row['study']} {row['statistic']} @ {row['timepoint_h'] or '-'} h (n {n})"
@@ -240,7 +245,10 @@ def select_endpoints(table: pd.DataFrame | None = None
 def current_values() -> dict[str, float]:
     """The calibrated values the model carries now: :data:`FITTED` and ``cv`` (w_slow's)."""
     params = {p.name: p for p in get_model(MODEL_NAME).parameters}
-    return {k: float(params[k].value) for k in FITTED} | {"cv": float(params["w_slow"].cv)}
+    cv = params["w_slow"].cv
+    if cv is None:  # the calibration puts its cv on w_slow and the other VARIABLE gains
+        raise ValueError(f"{MODEL_NAME}: w_slow has no between-patient variability (cv)")
+    return {k: float(params[k].value) for k in FITTED} | {"cv": float(cv)}
 
 
 def load_uncertainty() -> dict:
@@ -351,7 +359,7 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
                                                        resamples, rng))
         if progress:
             progress(k + 1, draws)
-    rows = []
+    rows: list[dict[str, Any]] = []
     tail = 100 * (1 - INTERVAL) / 2
     for e, parts in zip(endpoints, samples, strict=True):
         t = e.target

@@ -17,6 +17,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NoReturn, cast
 
 from ketasim.errors import KetasimError
 
@@ -79,7 +80,7 @@ def _is_function_name(tree: ast.expr, name: ast.Name) -> bool:
 
 
 def _check(node: ast.expr, field: str, in_condition: bool) -> None:
-    def fail(what: str) -> None:
+    def fail(what: str) -> NoReturn:
         raise KetasimError(f"{field}: {what} is not allowed in an expression; allowed: numbers, "
                            f"names, + - * / **, {', '.join(FUNCTIONS)}")
 
@@ -123,7 +124,7 @@ def _render(node: ast.expr, call, power: str = "**", time: str = "t") -> str:
         return _render(n, call, power, time)
 
     if isinstance(node, ast.Constant):
-        return repr(float(node.value))
+        return repr(float(cast(float, node.value)))  # _check admits int and float constants only
     if isinstance(node, ast.Name):
         return time if node.id == "t" else node.id
     if isinstance(node, ast.BinOp):
@@ -133,7 +134,14 @@ def _render(node: ast.expr, call, power: str = "**", time: str = "t") -> str:
         return f"({'-' if isinstance(node.op, ast.USub) else '+'}{r(node.operand)})"
     if isinstance(node, ast.Compare):
         return f"({r(node.left)} {_COMPARE[type(node.ops[0])]} {r(node.comparators[0])})"
-    return call(node.func.id, [r(a) for a in node.args], power)
+    name, args = _call_parts(node)
+    return call(name, [r(a) for a in args], power)
+
+
+def _call_parts(node: ast.expr) -> tuple[str, list[ast.expr]]:
+    """Name and arguments of a call (in a checked tree, every other node is handled first)."""
+    call = cast(ast.Call, node)  # _check admits calls of function names only
+    return cast(ast.Name, call.func).id, call.args
 
 
 def _python_call(name: str, args: list[str], power: str) -> str:
@@ -212,7 +220,7 @@ def _d(node: ast.expr, wrt: Callable[[str], ast.expr | None]) -> ast.expr | None
         if db is None:
             return _mul(_mul(b, ast.BinOp(a, ast.Pow(), ast.BinOp(b, ast.Sub(), _num(1)))), da)
         return _mul(node, _add(_mul(db, _call("log", a)), _div(_mul(b, da), a)))
-    name, args = node.func.id, node.args
+    name, args = _call_parts(node)
     if name == "hill":  # x**n / (x50**n + x**n)
         x, x50, n = args
         xn = ast.BinOp(x, ast.Pow(), n)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+import types
 import typing
 from pathlib import Path
 
@@ -60,12 +61,12 @@ def _schema(cls: type) -> type[BaseModel]:
     """A strict pydantic schema with the init fields of the dataclass ``cls`` (tuples read
     from TOML arrays)."""
     hints = typing.get_type_hints(cls)
-    fields = {}
+    fields: dict[str, typing.Any] = {}
     for f in dataclasses.fields(cls):
         if f.init:
             kind = hints[f.name]
-            if typing.get_origin(kind) is tuple:
-                kind = list[typing.get_args(kind)[0]]
+            if typing.get_origin(kind) is tuple:  # list[item] (mypy reads list[...] as a type)
+                kind = types.GenericAlias(list, typing.get_args(kind)[0])
             fields[f.name] = (kind, ... if f.default is dataclasses.MISSING else f.default)
     return create_model(f"{cls.__name__}File", __base__=_Strict, **fields)
 
@@ -74,7 +75,13 @@ def _build(cls: type, item: BaseModel):
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in item})
 
 
-_State, _Parameter, _Covariate, _Deposit = map(_schema, (State, Parameter, Covariate, Deposit))
+if typing.TYPE_CHECKING:  # made at run time, so mypy knows them only as _Strict models
+    _State: typing.TypeAlias = _Strict
+    _Parameter: typing.TypeAlias = _Strict
+    _Covariate: typing.TypeAlias = _Strict
+    _Deposit: typing.TypeAlias = _Strict
+else:
+    _State, _Parameter, _Covariate, _Deposit = map(_schema, (State, Parameter, Covariate, Deposit))
 
 
 class _Input(_Strict):

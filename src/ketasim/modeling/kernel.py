@@ -135,6 +135,8 @@ def load(model: Model) -> Kernel:
         tmp.write_text(text)
         os.replace(tmp, path)
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # a .py file always gets a source loader
+        raise ImportError(f"cannot load the generated kernel {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

@@ -52,8 +52,8 @@ def to_sbml(model: Model, values: Mapping[str, float] | None = None,
     for o in model.output_names:
         _parameter(m, o, 0.0, False, "output")
         _rule(m.createAssignmentRule(), o, model.expr(f"output:{o}").to_sbml())
-    for s in model.state_names:
-        _rule(m.createRateRule(), s, f"{model.expr(f'ode:{s}').to_sbml()} + input_{s}")
+    for name in model.state_names:
+        _rule(m.createRateRule(), name, f"{model.expr(f'ode:{name}').to_sbml()} + input_{name}")
     for k, (time, state, kind, value) in enumerate(events):
         _event(m, k, time, state if kind == "bolus" else f"input_{state}", value)
     return libsbml.writeSBMLToString(doc)

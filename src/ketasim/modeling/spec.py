@@ -237,7 +237,8 @@ class Model:
     def deposits_for(self, substance: str, route: str) -> tuple[int, ...]:
         """Indices in :attr:`deposits` where a dose of ``substance`` by ``route`` goes (the
         deposits of every input that takes it)."""
-        found, start = [], 0
+        found: list[int] = []
+        start = 0
         for inp in self.inputs:
             if substance in inp.substances and route in inp.routes:
                 found.extend(range(start, start + len(inp.deposits)))

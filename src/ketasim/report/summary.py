@@ -5,6 +5,8 @@ Layers that are not modelled yet (endpoints, relapse, safety) are absent, never 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ketasim import __version__
 from ketasim.analysis.statistics import spread
 from ketasim.scenario.definition import Scenario
@@ -21,7 +23,7 @@ def pk_block(arm: ArmResult) -> dict[str, dict[str, dict[str, float]]]:
     return block
 
 
-def summary(scenario: Scenario, arms: list[ArmResult], notes: list[str] = ()) -> dict:
+def summary(scenario: Scenario, arms: list[ArmResult], notes: Sequence[str] = ()) -> dict:
     """The summary document of a run (see the README for every key)."""
     model = scenario.resolved_model()
     assumptions = [note for p in model.parameters for note in p.assumptions]

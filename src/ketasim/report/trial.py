@@ -66,11 +66,15 @@ def run_trial(scenario: Scenario, replicates: int, out: Path,
     pools = simulate_pools(scenario, design, pool_n)
     criteria = scenario.criteria
     if design.design == "randomized_withdrawal":
+        randomize = design.randomize_h
+        if randomize is None:  # trial_design gives every randomized withdrawal this time
+            raise ScenarioError("trial.randomize: a randomized withdrawal needs the time of "
+                                "randomization, e.g. '28 d'")
         control = pools[design.control]
-        if not responding(control.at(design.randomize_h), control.at(0.0),
+        if not responding(control.at(randomize), control.at(0.0),
                           criteria.response_fraction).any():
             raise ScenarioError(f"trial.randomize: no virtual patient responds at "
-                                f"{design.randomize_h:g} h, so none can be randomized")
+                                f"{randomize:g} h, so none can be randomized")
     seed = scenario.population.seed
     trials = replicate(pools, design, n, replicates, seed, criteria.response_fraction,
                        criteria.remission_max)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -121,9 +121,10 @@ class _FileIn(_Table):
     trial: _TrialIn | None = None
 
 
-_TABLES = {(): _FileIn, ("doses",): _DoseIn, ("arms",): _ArmIn, ("arms", "doses"): _DoseIn,
-           ("population",): _PopulationIn, ("output",): _OutputIn, ("endpoints",): _EndpointsIn,
-           ("trial",): _TrialIn}
+_TABLES: dict[tuple[str, ...], type[BaseModel]] = {
+    (): _FileIn, ("doses",): _DoseIn, ("arms",): _ArmIn, ("arms", "doses"): _DoseIn,
+    ("population",): _PopulationIn, ("output",): _OutputIn, ("endpoints",): _EndpointsIn,
+    ("trial",): _TrialIn}
 
 
 #: Plainer wording for some pydantic error types.
@@ -230,13 +231,14 @@ def _build(doc: _FileIn) -> Scenario:
     model = doc.model or _default_model(doc)
     get_model(model)  # an unknown name is a one-line error listing the known ones
     top = (doc.substance, "substance")
+    arms: tuple[Arm, ...]
     if doc.doses is not None:
         arms = (Arm(doc.name, _regimen(doc.doses, "", top, model)),)
-    else:
+    else:  # exactly one of doses and arms is given (checked above): arms is not None
         arms = tuple(
             Arm(arm.label, _regimen(arm.doses, f"arms[{i}].", top if arm.substance is None
                                     else (arm.substance, f"arms[{i}].substance"), model))
-            for i, arm in enumerate(doc.arms))
+            for i, arm in enumerate(cast(list[_ArmIn], doc.arms)))
     people = doc.population
     settings = {key: getattr(people, key) for key in ("cohort", "seed", "madrs_min", "madrs_max")
                 if key in people.model_fields_set}

@@ -117,7 +117,7 @@ def accumulate(model: Model, regimen: Regimen | Sequence[Regimen], population: P
 
 
 def dose_events(model: Model, regimens: Sequence[Regimen], subjects: Subjects, lo: int, hi: int,
-                k) -> tuple[np.ndarray, ...]:
+                k) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Padded per-subject event arrays (time h, state, kind, value, count) for the kernel.
 
     Each dose goes to the deposits of its route: a share (bioavailability) of the amount,
@@ -164,8 +164,8 @@ def dose_events(model: Model, regimens: Sequence[Regimen], subjects: Subjects, l
                 _put(ev, count, sel[rate], start[rate] + duration[rate], state, 1, -flow)
     order = np.argsort(np.where(np.arange(width) < count[:, None], ev[0], np.inf), axis=1,
                        kind="stable")
-    ev = [np.take_along_axis(a, order, axis=1) for a in ev]
-    return (*ev, count)
+    ev_t, ev_state, ev_kind, ev_val = (np.take_along_axis(a, order, axis=1) for a in ev)
+    return ev_t, ev_state, ev_kind, ev_val, count
 
 
 def _put(ev, count, sel, time, state, kind, value) -> None:

@@ -57,8 +57,7 @@ class OnGrid:
         self.times, self.targets = times_h, targets
 
     def add(self, chunk: xr.Dataset) -> None:
-        on_grid = chunk if chunk.sizes["time"] == self.times.size else \
-            chunk.sel(time=self.times)
+        on_grid = chunk.sel(time=self.times)
         for target in self.targets:
             target.add(on_grid)
 
@@ -67,7 +66,8 @@ class Kept:
     """The first ``limit`` subjects' time courses."""
 
     def __init__(self, limit: int) -> None:
-        self.limit, self.parts = limit, []
+        self.limit = limit
+        self.parts: list[xr.Dataset] = []
 
     def add(self, chunk: xr.Dataset) -> None:
         room = self.limit - sum(c.sizes["subject"] for c in self.parts)

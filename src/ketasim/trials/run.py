@@ -75,10 +75,13 @@ def simulate_pools(scenario: Scenario, design: TrialDesign, pool_n: int) -> dict
     seed = scenario.population.seed
     arms = {arm.label: arm.regimen for arm in scenario.arms}
     if design.design == "crossover":
+        washout = design.washout_h
+        if washout is None:  # trial_design gives every crossover a washout
+            raise ScenarioError("trial.washout: a crossover needs a washout, e.g. '14 d'")
         a, b = arms[design.control], arms[design.treated[0]]
-        return {"AB": _pool(scenario, Regimen(a.doses + _shifted(b, design.washout_h)),
+        return {"AB": _pool(scenario, Regimen(a.doses + _shifted(b, washout)),
                             pool_n, seed, times),
-                "BA": _pool(scenario, Regimen(b.doses + _shifted(a, design.washout_h)),
+                "BA": _pool(scenario, Regimen(b.doses + _shifted(a, washout)),
                             pool_n, seed + 1, times)}
     # withdrawal: the same patients in both arms (identical until randomization)
     same = design.design == "randomized_withdrawal"
@@ -101,27 +104,32 @@ def one_trial(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.rando
               response_fraction: float, remission_max: float) -> dict:
     """Estimates of one trial with ``n`` patients per arm (per sequence in a crossover)."""
     if design.design == "crossover":
+        washout = design.washout_h
+        if washout is None:  # trial_design gives every crossover a washout
+            raise ScenarioError("trial.washout: a crossover needs a washout, e.g. '14 d'")
         diffs = {}
         for seq, pool in pools.items():
             idx = _pick(rng, np.arange(pool.madrs.shape[0]), n)
-            stay = _dropout_h(rng, n, design.dropout_per_week) > design.washout_h + \
-                design.primary_h
+            stay = _dropout_h(rng, n, design.dropout_per_week) > washout + design.primary_h
             p = Pool(pool.times, pool.madrs[idx[stay]])
             first = p.at(design.primary_h) - p.at(0.0)
-            second = p.at(design.washout_h + design.primary_h) - p.at(design.washout_h)
+            second = p.at(washout + design.primary_h) - p.at(washout)
             diffs[seq] = second - first if seq == "AB" else first - second
         return {design.treated[0]: {"primary": statistics.crossover(diffs["AB"], diffs["BA"])}}
     if design.design == "randomized_withdrawal":
+        randomize = design.randomize_h
+        if randomize is None:  # trial_design gives every randomized withdrawal this time
+            raise ScenarioError("trial.randomize: a randomized withdrawal needs the time of "
+                                "randomization, e.g. '28 d'")
         control = pools[design.control]
         base = control.at(0.0)
-        responders = np.flatnonzero(responding(control.at(design.randomize_h), base,
-                                               response_fraction))
+        responders = np.flatnonzero(responding(control.at(randomize), base, response_fraction))
         idx = _pick(rng, responders, 2 * n)
         times = {}
         for label, part in ((design.control, idx[:n]), (design.treated[0], idx[n:])):
             pool = pools[label]
             _, days, seen = relapse_times(pool.madrs[part], base[part], pool.times,
-                                          design.randomize_h, response_fraction,
+                                          randomize, response_fraction,
                                           assess_after_h=0.0)
             out = _dropout_h(rng, n, design.dropout_per_week) / 24.0
             times[label] = (np.minimum(days, out), seen & (days <= out))
@@ -168,7 +176,7 @@ def sample_size(pools: dict[str, Pool], design: TrialDesign, target: float, repl
         return power(replicate(pools, design, n, replicates, seed, response_fraction,
                                remission_max), label, design.alpha)
 
-    tried = {}
+    tried: dict[int, float] = {}
     lo, hi = 2, 4
     while (tried.setdefault(hi, at(hi))) < target:
         lo, hi = hi, hi * 2

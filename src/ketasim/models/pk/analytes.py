@@ -39,7 +39,7 @@ def _base(analyte: str) -> str:
 def finish(pk: Model) -> Model:
     """``pk`` composed with totals, molar units and effect sites for each plasma output."""
     tracked = [o.removesuffix("_plasma_ng_ml") for o in pk.output_names if _PLASMA.match(o)]
-    totals = {}
+    totals: dict[str, list[str]] = {}
     for analyte in tracked:
         base = _base(analyte)
         if base != analyte and base not in tracked:

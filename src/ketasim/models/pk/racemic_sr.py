@@ -143,7 +143,9 @@ def _inputs(substance: str, enantiomers: tuple[str, ...]) -> tuple[Input, ...]:
 
 
 def _build() -> Model:
-    states, odes, outputs = [], {}, {}
+    states: list[State] = []
+    odes: dict[str, str] = {}
+    outputs: dict[str, str] = {}
     for e, clearance in (("s", "CL_s"), ("r", "CL_r")):
         st, od, out = _enantiomer(e, clearance)
         states += st
