@@ -14,6 +14,8 @@ from ketasim.evidence.calibrate import (
 )
 from ketasim.evidence.targets import load_targets
 
+pytestmark = pytest.mark.slow  # statistical: fitted arms against published rows
+
 
 def test_likelihood_matches_a_hand_computed_value():
     mean = Target("m", "change", 24.0, observed=-16.0, n=25, sd=10.0)  # SE = 2

@@ -1,9 +1,12 @@
 """The claims command: each claim has data with citations, model numbers and a verdict."""
 
+import pytest
 from typer.testing import CliRunner
 
 from ketasim.cli import app
 from ketasim.evidence.claims import claims
+
+pytestmark = pytest.mark.slow  # end to end: the claims with the model's numbers
 
 
 def test_every_claim_cites_data_and_gives_model_numbers():

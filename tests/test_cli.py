@@ -46,6 +46,7 @@ def write(tmp_path, text, name="s.toml"):
     return path
 
 
+@pytest.mark.slow
 def test_simulate_writes_timecourse_summary_and_figure(tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(app, ["simulate", str(write(tmp_path, SMALL.format(amount="0.5 mg/kg"))),
@@ -76,6 +77,7 @@ def test_simulate_writes_timecourse_summary_and_figure(tmp_path):
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
 
 
+@pytest.mark.slow
 def test_two_arm_example_gives_two_arms_on_the_same_patients(tmp_path):
     out = tmp_path / "two"
     assert runner.invoke(app, ["simulate", str(EXAMPLES / "two_arms.toml"), "--out", str(out),
@@ -159,6 +161,7 @@ def test_missing_file_exits_2(tmp_path):
     assert result.exit_code == 2 and "scenario file not found" in result.output
 
 
+@pytest.mark.slow
 def test_installed_command_prints_no_traceback(tmp_path):
     """The console script itself: one line on stderr, exit 2, nothing else."""
     bad = write(tmp_path, SMALL.format(amount="0.5 mL"))
@@ -210,6 +213,7 @@ def test_a_covariate_the_model_does_not_use_is_reported_not_dropped(tmp_path):
         "ignored"]
 
 
+@pytest.mark.slow
 def test_dosing_more_often_than_any_studied_regimen_is_flagged(tmp_path):
     out = tmp_path / "o"
     text = SMALL.format(amount="0.5 mg/kg").replace('at = ["0 h"]',

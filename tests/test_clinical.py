@@ -31,6 +31,7 @@ def test_score_rounds_and_clips():
     assert got.tolist() == [10, 11, 0, 60]
 
 
+@pytest.mark.slow
 def test_noise_sd_recovered():
     n = 100_000
     for name in sc.SCALE_NAMES:
@@ -45,6 +46,7 @@ def test_noise_sd_recovered():
     assert abs(np.corrcoef(z[:, 0, 0], z[:, 1, 0])[0, 1]) < 0.03  # scales independent
 
 
+@pytest.mark.slow
 def test_baseline_distribution():
     b = sc.baselines(np.arange(50_000), seed=2)["madrs"]
     d = sc.BASELINES["trd"]

@@ -6,6 +6,8 @@ import pytest
 
 import ketasim as ks
 
+pytestmark = pytest.mark.slow  # statistical: courses and relapse against published values
+
 COURSE = {"name": "six", "substance": "racemic", "model": "racemic_sr+mechanism",
           "doses": [{"route": "iv_infusion", "amount": "0.5 mg/kg", "duration": "40 min",
                      "at": ["0 d", "2 d", "4 d", "7 d", "9 d", "11 d"]}],

@@ -13,6 +13,8 @@ from ketasim.models import MODEL_NAMES
 from ketasim.scenario.files import load_scenario
 from ketasim.simulation.runner import run_scenario
 
+pytestmark = pytest.mark.slow  # subprocesses: the README example and generated pages
+
 ROOT = Path(__file__).parents[1]
 
 

@@ -8,6 +8,8 @@ import pytest
 
 import ketasim as ks
 
+pytestmark = pytest.mark.slow  # statistical: dose-response against published evidence
+
 DOSES = (0.1, 0.2, 0.5, 0.8, 1.0)  # mg/kg over 40 min
 
 

@@ -66,6 +66,7 @@ def test_scores_are_integers_clipped_to_each_range():
     assert got.tolist() == [50, 51, 0, 144]
 
 
+@pytest.mark.slow
 def test_noise_sd_recovered():
     n = 100_000
     z = np.random.default_rng(1).standard_normal(n)
@@ -94,6 +95,7 @@ def test_noise_sd_recovered():
     assert not np.isin(madrs_u, u).any()  # ... and not the same stream
 
 
+@pytest.mark.slow
 def test_cohort_baselines_reproduce_the_cited_numbers():
     u = np.random.default_rng(0).random(400_000)
     for (cohort, name), (mean, sd) in CITED.items():

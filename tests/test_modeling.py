@@ -68,7 +68,7 @@ def test_names_of_an_expression_exclude_functions():
 def layer(**kw):
     base = dict(name="m", title="m", reference="test", states=(State("x", "mg"),),
                 parameters=(Parameter("k", 1.0, "1/h", "test"),), odes={"x": "-k * x"},
-                outputs={"x_out": "x"})
+                outputs={"x_out": "x"}, output_units={"x_out": "mg"})
     return Model(**(base | kw))
 
 
@@ -76,6 +76,8 @@ def layer(**kw):
     ({"odes": {"x": "-k * y"}}, "unknown names"),
     ({"odes": {}}, "every state needs exactly one ODE"),
     ({"outputs": {"k": "x"}}, "declared twice"),
+    ({"output_units": {}}, r"every output needs exactly one unit; outputs without one: "
+                           r"\['x_out'\]"),
     ({"states": (State("np", "mg"),), "odes": {"np": "-k"}}, "not a valid name"),
     ({"states": (State("_x", "mg"),), "odes": {"_x": "-k"}}, "not a valid name"),
 ])
@@ -109,7 +111,7 @@ def test_composed_effect_compartment_matches_closed_form():
                    states=(State("ce", "ng/mL"),),
                    parameters=(Parameter("ke0", 2.0, "1/h", "test"),),
                    odes={"ce": "ke0 * (cp - ce)"}, outputs={"effect_site_ng_ml": "ce"},
-                   ports=("cp",))
+                   output_units={"effect_site_ng_ml": "ng/mL"}, ports=("cp",))
     both = compose("pk_effect", pk, effect, links={"cp": "ketamine_plasma_ng_ml"})
     times = np.linspace(0, 12, 25)
     res = simulate(both, Regimen((Dose("racemic", "iv_bolus", 100.0),)), Population(1), times,
@@ -120,7 +122,8 @@ def test_composed_effect_compartment_matches_closed_form():
 
 
 def test_compose_requires_every_port_bound_to_an_existing_output():
-    effect = layer(name="e", ports=("cp",), odes={"x": "cp - x"}, outputs={"e_out": "x"})
+    effect = layer(name="e", ports=("cp",), odes={"x": "cp - x"}, outputs={"e_out": "x"},
+                   output_units={"e_out": "mg"})
     with pytest.raises(KetasimError, match="no such output"):
         compose("c", pc.model(1), effect, links={"cp": "missing"})
     with pytest.raises(KetasimError, match="bind every port"):
@@ -174,7 +177,8 @@ def test_generated_jacobian_matches_finite_differences():
                                Parameter("ec50", 50.0, "ng/mL", "test")),
                    assignments=(("occ", "hill(ce, ec50, 1.5)"),),
                    odes={"ce": "ke0 * (cp - ce) * (1 - 0.5 * occ) * exp(-t / 10)"},
-                   outputs={"occupancy": "occ"}, ports=("cp",))
+                   outputs={"occupancy": "occ"}, output_units={"occupancy": "1"},
+                   ports=("cp",))
     m = compose("pk_effect", pc.model(2), effect, links={"cp": "ketamine_plasma_ng_ml"})
     k = kernel.load(m)
     p = np.array([pa.model_value[0] for pa in m.parameters])

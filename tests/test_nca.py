@@ -29,6 +29,7 @@ from ketasim.cli import app
 from ketasim.dosing import Dose, Regimen
 from ketasim.errors import KetasimError
 from ketasim.models import get_model
+from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.sampling import Population
 from ketasim.simulation.engine import simulate
 
@@ -145,7 +146,7 @@ def domino(times, n=3, **tol):
                                     p["k31"][s]], [p["k12"][s], -p["k21"][s], 0],
                                    [p["k13"][s], 0, -p["k31"][s]]]).real) for s in range(n)]
     auc_ref = 0.5 / (p["k10"] * p["V1_per_kg"]) * 1000  # dose / CL, ng*h/mL
-    return exposures(res)["ketamine"], np.log(2) / np.array(lam), auc_ref
+    return exposures(res, plasma_analytes(m))["ketamine"], np.log(2) / np.array(lam), auc_ref
 
 
 def test_exposures_match_the_model_half_life_and_dose_over_clearance():

@@ -12,6 +12,8 @@ from ketasim.models.pk.perez_ruixo2021 import MODEL
 from ketasim.population.sampling import Population
 from ketasim.simulation.engine import simulate
 
+pytestmark = pytest.mark.slow  # statistical: population exposure against published tables
+
 TYPICAL = MODEL.typical()
 VALUE = {p.name: p.value for p in MODEL.parameters}
 ESK, NOR = "s_ketamine_plasma_ng_ml", "s_norketamine_plasma_ng_ml"

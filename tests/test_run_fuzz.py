@@ -3,12 +3,15 @@
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import assume, event, given, settings
 from test_scenario_fuzz import documents
 
 from ketasim.errors import ScenarioError
 from ketasim.scenario.files import parse_scenario
 from ketasim.simulation.runner import run_scenario
+
+pytestmark = pytest.mark.slow  # property-based: many generated scenarios simulated
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)

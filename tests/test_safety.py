@@ -38,6 +38,7 @@ def test_blood_pressure_rise_matches_the_cohort_it_was_fitted_to():
     assert float(res["dbp_rise_mmhg"].max()) == pytest.approx(6.0, rel=0.01)
 
 
+@pytest.mark.slow
 def test_summary_has_a_safety_block(tmp_path):
     from ketasim.report.simulation import run_and_write
 

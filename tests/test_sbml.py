@@ -71,6 +71,7 @@ def test_every_model_exports_valid_sbml_with_sources(name):
         assert p.source.split(",")[0] in notes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_agrees_with_roadrunner(name):
     """Each built-in model, one subject with its variability, a dose by each of its routes."""

@@ -10,6 +10,7 @@ from ketasim.analysis.nca import exposures
 from ketasim.dosing import Dose, Regimen
 from ketasim.errors import KetasimError
 from ketasim.models import get_model
+from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.sampling import Population
 from ketasim.report import simulation as outputs
 from ketasim.scenario.files import parse_scenario
@@ -56,9 +57,10 @@ def test_large_run_writes_timepoints_only_and_keeps_exact_summaries(tmp_path, mo
     assert any("timepoints only" in n for n in summary["notes"])
     assert any("first 10 of 40" in n for n in summary["notes"])
     # the summary covers all 40 subjects, exactly as an in-memory run computes it
-    full = simulate(get_model(scenario.model), scenario.arms[0].regimen, scenario.population,
+    model = get_model(scenario.model)
+    full = simulate(model, scenario.arms[0].regimen, scenario.population,
                     scenario.output.times())
-    cmax = exposures(full)["ketamine"]["cmax_ng_ml"]
+    cmax = exposures(full, plasma_analytes(model))["ketamine"]["cmax_ng_ml"]
     assert summary["arms"][0]["pk"]["ketamine"]["cmax_ng_ml"]["median"] == np.median(cmax)
     at_24 = full["ketamine_plasma_ng_ml"].sel(time=24.0).to_numpy()
     written = table[table["time_h"] == 24.0]["ketamine_plasma_ng_ml"]

@@ -98,6 +98,7 @@ def test_identical_arms_reject_at_the_nominal_rate(tmp_path):
     assert abs(result["effect"]["median"]) < 1.0
 
 
+@pytest.mark.slow
 def test_trial_json_has_the_contract_and_a_sample_size(tmp_path):
     scenario = parse_scenario(_doc(
         [{"label": "saline", "substance": "placebo", "doses": [_SALINE]},
@@ -120,6 +121,7 @@ def test_trial_json_has_the_contract_and_a_sample_size(tmp_path):
         assert (tmp_path / name).stat().st_size > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRIALS)
 def test_every_example_trial_runs(name, tmp_path):
     scenario = load_scenario(EXAMPLES / f"{name}.toml")

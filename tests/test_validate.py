@@ -17,6 +17,8 @@ from ketasim.evidence.claims import claims
 from ketasim.evidence.targets import load_targets
 from ketasim.report.validation import write
 
+pytestmark = pytest.mark.slow  # end to end: the validation and its report
+
 FIELDS = {"study", "arm", "endpoint", "kind", "scale", "statistic", "time_h", "n", "observed",
           "observed_interval", "predicted", "p5", "p95", "inside", "fitted", "source", "rows",
           "label"}

@@ -4,6 +4,7 @@ course in summary.json (with a toy model whose severity is known)."""
 import json
 
 import numpy as np
+import pytest
 
 from ketasim.clinical.visits import visit_times
 from ketasim.dosing import Dose, Regimen
@@ -50,6 +51,9 @@ relief = "gain * central / V * (1 - relief) - decay * relief"
 [outputs]
 ketamine_plasma_ng_ml = "central / V * 1000"
 depression_severity = "1 - relief"
+[output_units]
+ketamine_plasma_ng_ml = "ng/mL"
+depression_severity = "1"
 [[inputs]]
 substances = ["racemic"]
 routes = ["iv_infusion"]
@@ -97,6 +101,7 @@ def test_visit_times_cover_baseline_timepoints_courses_and_follow_up():
     assert set(84.0 + 24.0 * np.arange(1, 7)) <= set(got)
 
 
+@pytest.mark.slow
 def test_a_mood_model_gets_endpoints_relapse_and_course(tmp_path):
     arm = run(tmp_path)
     assert [e["timepoint_h"] for e in madrs(arm)] == [4.0, 24.0, 168.0]
@@ -112,11 +117,13 @@ def test_a_mood_model_gets_endpoints_relapse_and_course(tmp_path):
     assert "median_doses_to_response" in arm["course"]
 
 
+@pytest.mark.slow
 def test_a_bigger_dose_gives_more_improvement(tmp_path):
     low, high = run(tmp_path / "low", "0.1 mg/kg"), run(tmp_path / "high", "1 mg/kg")
     assert madrs(high)[1]["mean_change"] < madrs(low)[1]["mean_change"]
 
 
+@pytest.mark.slow
 def test_endpoint_criteria_come_from_the_scenario(tmp_path):
     default = madrs(run(tmp_path / "d"))[1]
     tight = run(tmp_path / "t", extra="[endpoints]\nresponse_fraction = 0.9\nremission_max = 2\n")

@@ -12,6 +12,7 @@ Methods: Gabrielsson & Weiner, Pharmacokinetic and Pharmacodynamic Data Analysis
 """
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,6 @@ import pandas as pd
 
 from ketasim.errors import KetasimError
 
-#: Suffix of plasma concentration outputs; the analyte is the output name before it.
-PLASMA = "_plasma_ng_ml"
 #: Fits whose adjusted R² is within this of the best count as equally good (WinNonlin).
 R2_TOLERANCE = 1e-4
 #: ``exposures`` leaves out simulated concentrations <= this fraction of the subject's Cmax:
@@ -141,38 +140,40 @@ def auc_inf(conc, time_h, lambda_z_per_h) -> tuple[np.ndarray, np.ndarray]:
     return auc_t + clast / lam, 100 * (clast / lam) / (auc_t + clast / lam)
 
 
-def exposures(data) -> dict[str, dict[str, np.ndarray]]:
-    """Per subject, for every plasma analyte of a simulated Dataset (keyed e.g. ``ketamine``):
-    Cmax (ng/mL), Tmax (h), AUC over the output window and from its start to infinity (ng*h/mL),
-    terminal half-life (h); the last two NaN where not estimable (see :data:`SIM_FLOOR`)."""
+def exposures(data, analytes: Mapping[str, tuple[str, str | None]]
+              ) -> dict[str, dict[str, np.ndarray]]:
+    """Per subject, for every plasma analyte of a simulated Dataset (``analytes``: name ->
+    its concentration output, ng/mL, and plasma AUC output, ng*h/mL, or None; see
+    ``models.pk.analytes.plasma_analytes``): Cmax (ng/mL), Tmax (h), AUC over the output window
+    and from its start to infinity (ng*h/mL), terminal half-life (h); the last two NaN where
+    not estimable (see :data:`SIM_FLOOR`)."""
     time, found = data["time"].to_numpy(), {}
-    for name in data.data_vars:
-        if name.endswith(PLASMA):
-            conc = data[name].to_numpy()
-            (cmax, tmax), areas = cmax_tmax(conc, time), _areas(conc, time)
-            floor = SIM_FLOOR * np.maximum(cmax, 0)
-            lam, (clast, _, auc_t) = _terminal(conc, time, floor)[0], _clast(conc, time, floor,
-                                                                              areas)
-            auc_window, auc_inf = areas.sum(axis=-1), auc_t + clast / lam
-            cumulative = name.replace(PLASMA, "_plasma_auc_ng_h_ml")
-            if cumulative in data:  # integrated with the states: exact on any output grid
-                cum = data[cumulative].to_numpy()
-                auc_window = cum[..., -1] - cum[..., 0]
-                auc_inf = auc_window + np.maximum(conc[..., -1], 0) / lam
-            found[name.removesuffix(PLASMA)] = {
-                "cmax_ng_ml": cmax, "tmax_h": tmax, "auc_ng_h_ml": auc_window,
-                "half_life_h": np.log(2) / lam, "auc_inf_ng_h_ml": auc_inf}
+    for analyte, (name, cumulative) in analytes.items():
+        conc = data[name].to_numpy()
+        (cmax, tmax), areas = cmax_tmax(conc, time), _areas(conc, time)
+        floor = SIM_FLOOR * np.maximum(cmax, 0)
+        lam, (clast, _, auc_t) = _terminal(conc, time, floor)[0], _clast(conc, time, floor,
+                                                                          areas)
+        auc_window, auc_inf = areas.sum(axis=-1), auc_t + clast / lam
+        if cumulative is not None:  # integrated with the states: exact on any output grid
+            cum = data[cumulative].to_numpy()
+            auc_window = cum[..., -1] - cum[..., 0]
+            auc_inf = auc_window + np.maximum(conc[..., -1], 0) / lam
+        found[analyte] = {
+            "cmax_ng_ml": cmax, "tmax_h": tmax, "auc_ng_h_ml": auc_window,
+            "half_life_h": np.log(2) / lam, "auc_inf_ng_h_ml": auc_inf}
     return found
 
 
 class Exposure:
-    """Collects :func:`exposures` chunk by chunk: one value per subject of every chunk."""
+    """Collects :func:`exposures` of ``analytes`` chunk by chunk: one value per subject."""
 
-    def __init__(self) -> None:
+    def __init__(self, analytes: Mapping[str, tuple[str, str | None]]) -> None:
+        self.analytes = analytes
         self.parts: list[dict[str, dict[str, np.ndarray]]] = []
 
     def add(self, chunk) -> None:
-        self.parts.append(exposures(chunk))
+        self.parts.append(exposures(chunk, self.analytes))
 
     def result(self) -> dict[str, dict[str, np.ndarray]]:
         first = self.parts[0]

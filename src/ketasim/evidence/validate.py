@@ -324,6 +324,21 @@ def _observed_interval(t: Target) -> list[float] | None:
     return [centre - half, centre + half]
 
 
+def _row(e: Endpoint, samples: np.ndarray) -> dict[str, Any]:
+    """The validation.json row of ``e``: the prediction interval of ``samples``, the observed
+    value and whether it lies inside."""
+    t = e.target
+    tail = 100 * (1 - INTERVAL) / 2
+    p5, median, p95 = np.nanpercentile(samples, [tail, 50, 100 - tail])
+    return {
+        "study": e.study, "arm": t.arm, "endpoint": e.description, "kind": t.kind,
+        "scale": get_scale(e.scale).label, "statistic": e.statistic, "time_h": t.time_h,
+        "n": t.n, "observed": t.observed, "observed_interval": _observed_interval(t),
+        "predicted": float(median), "p5": float(p5), "p95": float(p95),
+        "inside": bool(p5 <= t.observed <= p95), "fitted": t.fitted, "source": e.source,
+        "rows": list(t.rows), "label": t.label}
+
+
 def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
              progress: Callable[[int, int], None] | None = None) -> dict:
     """Prediction intervals for every endpoint of :func:`select_endpoints`.
@@ -346,8 +361,7 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
     sets = parameter_draws(uncertainty, values, draws, rng)
     arms = {arm: [e for e in endpoints if e.target.arm == arm]
             for arm in dict.fromkeys(e.target.arm for e in endpoints)}
-    samples: list[list[np.ndarray]] = [[] for _ in endpoints]
-    index = {id(e): i for i, e in enumerate(endpoints)}
+    samples: dict[int, list[np.ndarray]] = {id(e): [] for e in endpoints}
     for k, params in enumerate(sets):
         for arm, group in arms.items():
             size = max(n, POPULATION_FACTOR * max(e.target.n for e in group))
@@ -355,22 +369,11 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
             patients = rate(design, params, [t for e in group for t in e.times_h], size,
                             seed + k, SCALE_NAMES)
             for e in group:
-                samples[index[id(e)]].append(resampled(e, patients, design.regimen.last_dose_h,
-                                                       resamples, rng))
+                samples[id(e)].append(resampled(e, patients, design.regimen.last_dose_h,
+                                                resamples, rng))
         if progress:
             progress(k + 1, draws)
-    rows: list[dict[str, Any]] = []
-    tail = 100 * (1 - INTERVAL) / 2
-    for e, parts in zip(endpoints, samples, strict=True):
-        t = e.target
-        p5, median, p95 = np.nanpercentile(np.concatenate(parts), [tail, 50, 100 - tail])
-        rows.append({
-            "study": e.study, "arm": t.arm, "endpoint": e.description, "kind": t.kind,
-            "scale": get_scale(e.scale).label, "statistic": e.statistic, "time_h": t.time_h,
-            "n": t.n, "observed": t.observed, "observed_interval": _observed_interval(t),
-            "predicted": float(median), "p5": float(p5), "p95": float(p95),
-            "inside": bool(p5 <= t.observed <= p95), "fitted": t.fitted, "source": e.source,
-            "rows": list(t.rows), "label": t.label})
+    rows = [_row(e, np.concatenate(samples[id(e)])) for e in endpoints]
     inside = [r["inside"] for r in rows]
     return {
         "endpoints": rows,

@@ -31,6 +31,9 @@ central = "-CL / V * central"
 [outputs]
 ketamine_plasma_ng_ml = "central / V * 1000"
 
+[output_units]                   # one per output
+ketamine_plasma_ng_ml = "ng/mL"
+
 [[inputs]]                       # where doses go; a deposit may also set fraction (of the
 substances = ["racemic"]         # dose), lag_h and duration_h (zero-order input), as
 routes = ["iv_bolus", "iv_infusion"]   # expressions that may use dose_mg
@@ -101,6 +104,7 @@ class _ModelIn(_Strict):
     assignments: dict[str, str] = {}
     odes: dict[str, str]
     outputs: dict[str, str]
+    output_units: dict[str, str]
     inputs: list[_Input] = []
     valid: dict[str, tuple[float, float]] = {}
 
@@ -127,7 +131,7 @@ def load_model_file(path: str | Path) -> Model:
             parameters=tuple(_build(Parameter, p) for p in spec.parameters),
             covariates=tuple(_build(Covariate, c) for c in spec.covariates),
             assignments=tuple(spec.assignments.items()), odes=spec.odes, outputs=spec.outputs,
-            inputs=tuple(Input(tuple(i.substances), tuple(i.routes),
+            output_units=spec.output_units, inputs=tuple(Input(tuple(i.substances), tuple(i.routes),
                                tuple(_build(Deposit, d) for d in i.deposits))
                          for i in spec.inputs), valid=spec.valid)
     except KetasimError as error:

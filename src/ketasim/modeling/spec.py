@@ -150,10 +150,11 @@ class Model:
     """A model layer or a composition of layers.
 
     ``assignments`` are intermediate quantities, evaluated in order; ``odes`` give d(state)/dt
-    per hour; ``outputs`` are algebraic observables whose names carry their unit
-    (e.g. ``ketamine_plasma_ng_ml``). ``ports`` are names that a downstream layer reads from an
-    upstream one; :func:`compose` binds them. ``valid`` gives the covariate ranges of the
-    people the model was built on (simulating others is flagged, not refused).
+    per hour; ``outputs`` are algebraic observables, each with its unit in ``output_units``
+    (e.g. ``ketamine_plasma_ng_ml``: ``ng/mL``; ``1`` for a fraction). ``ports`` are names
+    that a downstream layer reads from an upstream one; :func:`compose` binds them. ``valid``
+    gives the covariate ranges of the people the model was built on (simulating others is
+    flagged, not refused).
     """
 
     name: str
@@ -163,6 +164,7 @@ class Model:
     parameters: tuple[Parameter, ...]
     odes: Mapping[str, str]
     outputs: Mapping[str, str]
+    output_units: Mapping[str, str] = field(default_factory=dict)
     covariates: tuple[Covariate, ...] = ()
     assignments: tuple[tuple[str, str], ...] = ()
     inputs: tuple[Input, ...] = ()
@@ -319,6 +321,11 @@ class Model:
             self._parse(f"ode:{s}", text, known)
         for o, text in self.outputs.items():
             self._parse(f"output:{o}", text, known)
+        if set(self.output_units) != set(self.outputs):
+            raise KetasimError(f"{where}: every output needs exactly one unit; outputs without "
+                               f"one: {sorted(set(self.outputs) - set(self.output_units))}, "
+                               f"units of no output: "
+                               f"{sorted(set(self.output_units) - set(self.outputs))}")
         for (a, b), r in self.correlations.items():
             cvs = {p.name: p.cv for p in self.parameters}
             if not (cvs.get(a) and cvs.get(b) and a != b and -1 < r < 1):
@@ -395,6 +402,7 @@ def compose(name: str, *layers: Model, links: Mapping[str, str], title: str = ""
         parameters=sum((layer.parameters for layer in layers), ()),
         covariates=covariates, assignments=tuple(assignments),
         odes={k: v for layer in layers for k, v in layer.odes.items()}, outputs=outputs,
+        output_units={o: u for layer in layers for o, u in layer.output_units.items()},
         inputs=sum((layer.inputs for layer in layers), ()),
         notes="\n".join(layer.notes for layer in layers if layer.notes),
         valid={k: v for layer in layers for k, v in layer.valid.items()},

@@ -13,8 +13,8 @@ import numpy as np
 from ketasim.simulation.runner import ArmResult
 
 
-def concentration_figure(arms: list[ArmResult], output: str, path: Path, title: str = "",
-                         zoom_h: float = 24.0) -> Path:
+def concentration_figure(arms: list[ArmResult], output: str, path: Path, ylabel: str,
+                         title: str = "", zoom_h: float = 24.0) -> Path:
     """Median and 5-95% band of ``output`` per arm: first ``zoom_h`` h (linear), and on a log
     scale up to when the upper band falls below 0.1% of its peak (or the end)."""
     fig, (near, whole) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
@@ -28,8 +28,6 @@ def concentration_figure(arms: list[ArmResult], output: str, path: Path, title: 
             of = f"{kept:,}" if kept == arm.n else f"{kept:,} of {arm.n:,}"
             ax.plot(time, p50, color=colour, lw=1.6,
                     label=f"{arm.label}: median, 5-95% band (n={of})")
-    unit = output.rsplit("_", 2)[-2:]
-    ylabel = f"{output.split('_plasma')[0]} in plasma ({'ng/mL' if unit == ['ng', 'ml'] else 'uM'})"
     end = float(arms[0].data["time"][-1])
     near.set_xlim(0, min(zoom_h, end))
     near.set_title(f"first {min(zoom_h, end):g} h")

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import xarray as xr
 
 from ketasim.clinical.visits import SEVERITY
+from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.sampling import Population
 from ketasim.report.figures import cascade_figure, concentration_figure
 from ketasim.report.summary import summary
@@ -81,7 +82,7 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
                      "--full-timecourse to write every row")
     paths = [out / "timecourse.parquet", out / "summary.json"]
     # uM outputs are ng/mL outputs divided by a molar mass: left out of the file to halve it
-    columns = tuple(o for o in model.output_names if not o.endswith("_um"))
+    columns = tuple(o for o in model.output_names if model.output_units[o] != "uM")
     writer = TimecourseWriter(paths[0], [a.label for a in scenario.arms], columns, subset)
     try:
         arms = run_scenario(scenario, progress=progress, sink=writer)
@@ -93,12 +94,13 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
                      "subjects; summary metrics use every subject")
     paths[1].write_text(json.dumps(summary(scenario, arms, notes), indent=2, allow_nan=False)
                         + "\n")
-    for output in model.output_names:
-        analyte = output.removesuffix("_plasma_ng_ml")
+    for analyte, (output, _) in plasma_analytes(model).items():
         given = any(float(arm.data[output].max()) > 0 for arm in arms)
-        if output.endswith("_plasma_ng_ml") and not analyte.startswith(("s_", "r_")) and given:
-            paths.append(concentration_figure(arms, output, out / f"{analyte}_plasma.png",
-                                              title=f"{scenario.name} (model {model.name})"))
+        if not analyte.startswith(("s_", "r_")) and given:
+            paths.append(concentration_figure(
+                arms, output, out / f"{analyte}_plasma.png",
+                f"{analyte} in plasma ({model.output_units[output]})",
+                title=f"{scenario.name} (model {model.name})"))
     if SEVERITY in model.outputs:
         paths.append(typical_cascade(model, scenario.arms[0].regimen, scenario.output.end_h,
                                      out / "cascade.png", scenario.arms[0].label))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 
@@ -66,10 +67,7 @@ def run_trial(scenario: Scenario, replicates: int, out: Path,
     pools = simulate_pools(scenario, design, pool_n)
     criteria = scenario.criteria
     if design.design == "randomized_withdrawal":
-        randomize = design.randomize_h
-        if randomize is None:  # trial_design gives every randomized withdrawal this time
-            raise ScenarioError("trial.randomize: a randomized withdrawal needs the time of "
-                                "randomization, e.g. '28 d'")
+        randomize = cast(float, design.randomize_h)  # trial_design gives every withdrawal one
         control = pools[design.control]
         if not responding(control.at(randomize), control.at(0.0),
                           criteria.response_fraction).any():

@@ -178,7 +178,7 @@ def _put(ev, count, sel, time, state, kind, value) -> None:
 
 
 def _check_times(times) -> np.ndarray:
-    t = np.asarray(times, dtype=float)
+    t = np.ascontiguousarray(times, dtype=float)
     if t.ndim != 1 or t.size == 0:
         raise KetasimError("times: need a non-empty 1-D sequence of output times in h")
     if not np.isfinite(t).all() or (t < 0).any():

@@ -21,6 +21,7 @@ from ketasim.clinical.safety import Contraindicated, Safety, SafetyPeaks, dose_w
 from ketasim.clinical.visits import SEVERITY, rate_arm, visit_times
 from ketasim.dosing import Regimen
 from ketasim.modeling.spec import Model
+from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.cohorts import ATTRIBUTES
 from ketasim.scenario.definition import Arm, Scenario
 from ketasim.simulation.engine import accumulate
@@ -121,7 +122,8 @@ def _run_arm(scenario: Scenario, model: Model, arm: Arm,
              progress: Callable[[int], None] | None, sink: Sink | None) -> ArmResult:
     out, population = scenario.output, scenario.population
     times = out.times()
-    exposure, kept, outside = Exposure(), Kept(KEEP_SUBJECTS), OutsideModel(model)
+    exposure = Exposure(plasma_analytes(model))
+    kept, outside = Kept(KEEP_SUBJECTS), OutsideModel(model)
     on_grid = OnGrid(times, *([ToSink(sink, arm.label)] if sink else []), exposure, kept,
                      outside)
     safety, affected = SafetyPeaks(model.outputs), Contraindicated()

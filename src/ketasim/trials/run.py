@@ -15,12 +15,19 @@ to relapse among responders randomized at ``randomize``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 
 from ketasim import streams
 from ketasim.analysis import statistics
-from ketasim.clinical.endpoints import relapse_times, responding, time_columns
+from ketasim.clinical.endpoints import (
+    REMISSION_MAX,
+    RESPONSE_FRACTION,
+    relapse_times,
+    responding,
+    time_columns,
+)
 from ketasim.clinical.visits import SEVERITY, rate_arm
 from ketasim.dosing import Regimen
 from ketasim.errors import ScenarioError
@@ -75,9 +82,7 @@ def simulate_pools(scenario: Scenario, design: TrialDesign, pool_n: int) -> dict
     seed = scenario.population.seed
     arms = {arm.label: arm.regimen for arm in scenario.arms}
     if design.design == "crossover":
-        washout = design.washout_h
-        if washout is None:  # trial_design gives every crossover a washout
-            raise ScenarioError("trial.washout: a crossover needs a washout, e.g. '14 d'")
+        washout = cast(float, design.washout_h)  # trial_design gives every crossover one
         a, b = arms[design.control], arms[design.treated[0]]
         return {"AB": _pool(scenario, Regimen(a.doses + _shifted(b, washout)),
                             pool_n, seed, times),
@@ -104,37 +109,46 @@ def one_trial(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.rando
               response_fraction: float, remission_max: float) -> dict:
     """Estimates of one trial with ``n`` patients per arm (per sequence in a crossover)."""
     if design.design == "crossover":
-        washout = design.washout_h
-        if washout is None:  # trial_design gives every crossover a washout
-            raise ScenarioError("trial.washout: a crossover needs a washout, e.g. '14 d'")
-        diffs = {}
-        for seq, pool in pools.items():
-            idx = _pick(rng, np.arange(pool.madrs.shape[0]), n)
-            stay = _dropout_h(rng, n, design.dropout_per_week) > washout + design.primary_h
-            p = Pool(pool.times, pool.madrs[idx[stay]])
-            first = p.at(design.primary_h) - p.at(0.0)
-            second = p.at(washout + design.primary_h) - p.at(washout)
-            diffs[seq] = second - first if seq == "AB" else first - second
-        return {design.treated[0]: {"primary": statistics.crossover(diffs["AB"], diffs["BA"])}}
+        return _crossover(pools, design, n, rng)
     if design.design == "randomized_withdrawal":
-        randomize = design.randomize_h
-        if randomize is None:  # trial_design gives every randomized withdrawal this time
-            raise ScenarioError("trial.randomize: a randomized withdrawal needs the time of "
-                                "randomization, e.g. '28 d'")
-        control = pools[design.control]
-        base = control.at(0.0)
-        responders = np.flatnonzero(responding(control.at(randomize), base, response_fraction))
-        idx = _pick(rng, responders, 2 * n)
-        times = {}
-        for label, part in ((design.control, idx[:n]), (design.treated[0], idx[n:])):
-            pool = pools[label]
-            _, days, seen = relapse_times(pool.madrs[part], base[part], pool.times,
-                                          randomize, response_fraction,
-                                          assess_after_h=0.0)
-            out = _dropout_h(rng, n, design.dropout_per_week) / 24.0
-            times[label] = (np.minimum(days, out), seen & (days <= out))
-        return {design.treated[0]: {"primary": statistics.logrank(*times[design.control],
-                                                                *times[design.treated[0]])}}
+        return _withdrawal(pools, design, n, rng, response_fraction)
+    return _parallel(pools, design, n, rng, response_fraction, remission_max)
+
+
+def _crossover(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.random.Generator
+               ) -> dict:
+    washout = cast(float, design.washout_h)  # trial_design gives every crossover a washout
+    diffs = {}
+    for seq, pool in pools.items():
+        idx = _pick(rng, np.arange(pool.madrs.shape[0]), n)
+        stay = _dropout_h(rng, n, design.dropout_per_week) > washout + design.primary_h
+        p = Pool(pool.times, pool.madrs[idx[stay]])
+        first = p.at(design.primary_h) - p.at(0.0)
+        second = p.at(washout + design.primary_h) - p.at(washout)
+        diffs[seq] = second - first if seq == "AB" else first - second
+    return {design.treated[0]: {"primary": statistics.crossover(diffs["AB"], diffs["BA"])}}
+
+
+def _withdrawal(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.random.Generator,
+                response_fraction: float) -> dict:
+    randomize = cast(float, design.randomize_h)  # trial_design gives every withdrawal one
+    control = pools[design.control]
+    base = control.at(0.0)
+    responders = np.flatnonzero(responding(control.at(randomize), base, response_fraction))
+    idx = _pick(rng, responders, 2 * n)
+    times = {}
+    for label, part in ((design.control, idx[:n]), (design.treated[0], idx[n:])):
+        pool = pools[label]
+        _, days, seen = relapse_times(pool.madrs[part], base[part], pool.times, randomize,
+                                      response_fraction, assess_after_h=0.0)
+        out = _dropout_h(rng, n, design.dropout_per_week) / 24.0
+        times[label] = (np.minimum(days, out), seen & (days <= out))
+    return {design.treated[0]: {"primary": statistics.logrank(*times[design.control],
+                                                            *times[design.treated[0]])}}
+
+
+def _parallel(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.random.Generator,
+              response_fraction: float, remission_max: float) -> dict:
     arms = {}
     for label, pool in pools.items():
         idx = _pick(rng, np.arange(pool.madrs.shape[0]), n)
@@ -145,7 +159,7 @@ def one_trial(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.rando
     for label in design.treated:
         base1, end1 = arms[label]
         response = statistics.binary(responding(end0, base0, response_fraction),
-                                   responding(end1, base1, response_fraction))
+                                     responding(end1, base1, response_fraction))
         remission = statistics.binary(end0 <= remission_max, end1 <= remission_max)
         result[label] = {"primary": statistics.ancova(end0 - base0, end1 - base1, base0, base1),
                          "response_rd": response[0], "response_or": response[1],
@@ -154,8 +168,8 @@ def one_trial(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.rando
 
 
 def replicate(pools: dict[str, Pool], design: TrialDesign, n: int, replicates: int,
-              seed: int, response_fraction: float = 0.5, remission_max: float = 10.0
-              ) -> list[dict]:
+              seed: int, response_fraction: float = RESPONSE_FRACTION,
+              remission_max: float = REMISSION_MAX) -> list[dict]:
     """``replicates`` trials of ``n`` per arm, each from its own random stream."""
     return [one_trial(pools, design, n, streams.rng(seed, streams.TRIALS, n, r),
                       response_fraction, remission_max) for r in range(replicates)]

@@ -97,6 +97,8 @@ def antidepressant() -> Model:
         outputs={"ssri_plasma_ng_ml": conc["ssri"], "snri_plasma_ng_ml": conc["snri"],
                  "sert_occupancy": "sert_occ",
                  "antidepressant_adaptation": "adaptation"},
+        output_units={"ssri_plasma_ng_ml": "ng/mL", "snri_plasma_ng_ml": "ng/mL",
+                      "sert_occupancy": "1", "antidepressant_adaptation": "1"},
         inputs=(Input(("ssri",), ("oral",), (Deposit("ssri_gut"),)),
                 Input(("snri",), ("oral",), (Deposit("snri_gut"),))),
         notes="Complete oral bioavailability is folded into CL/F and V/F. The SNRI's "

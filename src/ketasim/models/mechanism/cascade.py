@@ -182,6 +182,21 @@ def cascade(hnk: bool) -> Model:
     """The cascade layer. Ports ``occ_int`` and ``occ_pyr`` (NMDA occupancy, 0-1), and with
     ``hnk`` also ``nk_um`` (total norketamine at the effect site, uM: the HNK proxy)."""
     hnk_term = " + hnk_nmda_independent * hnk_gain * hill(nk_um, hnk_ec50, 1)" if hnk else ""
+    # every output is relative to baseline or a change of a relative level (unit 1)
+    outputs = {
+        "glutamate_rel": "glutamate",
+        "ampa_drive": "ampa",
+        "bdnf_rel": "1 + trkb",
+        "mtorc1_rel": "1 + mtorc1",
+        "synaptic_proteins_rel": "1 + synaptic_proteins",
+        "spine_density_rel": "1 - stress * stress_synapse_loss + spines_new + "
+                             "spines_stable_gain",
+        "new_spines_rel": "spines_new",
+        "synapse_gain": "spines_new + spines_stable_gain",
+        "inflammation_index": "inflammation_now",
+        "inflammation_change": "inflammation_now - inflammation",
+        "monoamine_rel": "1 + monoamines",
+        "monoamine_change": "monoamines"}
     return Model(
         name="cascade", title="glutamate-BDNF-mTORC1-synapse cascade",
         reference="mechanism.md Steps 2-8 and 10 (see docs/models/mechanism.md)",
@@ -208,18 +223,6 @@ def cascade(hnk: bool) -> Model:
             "il6_rise": "k_il6_rise * occ_int - il6_rise / tau_il6_rise",
             "il6_fall": "k_il6_fall * occ_int - il6_fall / tau_il6_fall",
             "monoamines": "(ampa - monoamines) / tau_mono"},
-        outputs={
-            "glutamate_rel": "glutamate",
-            "ampa_drive": "ampa",
-            "bdnf_rel": "1 + trkb",
-            "mtorc1_rel": "1 + mtorc1",
-            "synaptic_proteins_rel": "1 + synaptic_proteins",
-            "spine_density_rel": "1 - stress * stress_synapse_loss + spines_new + "
-                                 "spines_stable_gain",
-            "new_spines_rel": "spines_new",
-            "synapse_gain": "spines_new + spines_stable_gain",
-            "inflammation_index": "inflammation_now",
-            "inflammation_change": "inflammation_now - inflammation",
-            "monoamine_rel": "1 + monoamines",
-            "monoamine_change": "monoamines"},
+        outputs=outputs,
+        output_units=dict.fromkeys(outputs, "1"),
         ports=("occ_int", "occ_pyr", *(("nk_um",) if hnk else ())))

@@ -50,6 +50,7 @@ def expectancy(felt: Mapping[str, tuple[str, ...]]) -> Model:
         parameters=PARAMETERS,
         odes={"expectancy": "-log(2) / t12_expectancy * expectancy"},
         outputs={"expectancy_effect": "w_expectancy * (1 - exp(-expectancy))"},
+        output_units={"expectancy_effect": "1"},
         inputs=(*(Input((s,), routes, (session,)) for s, routes in felt.items()),
                 Input(("placebo",), ROUTES, (inert,)),
                 Input(("ssri", "snri"), ("oral",), (inert,))))

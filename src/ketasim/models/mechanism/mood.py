@@ -74,5 +74,6 @@ def mood() -> Model:
         odes={"severity": "(exp(-circuit - expectancy_in + w_inflammation * inflammation_in) "
                           "- severity) / tau_mood"},
         outputs={"depression_severity": "severity", "circuit_function_change": "circuit"},
+        output_units={"depression_severity": "1", "circuit_function_change": "1"},
         ports=("ampa_in", "monoamine_in", "synapse_in", "inflammation_in", "antidepressant_in",
                "expectancy_in"))

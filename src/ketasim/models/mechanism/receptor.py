@@ -82,4 +82,5 @@ def receptor(species: tuple[str, ...]) -> Model:
                                 "(nmda_x_pyr * (1 - nmda_block_pyr) - nmda_block_pyr)"},
         outputs={"nmda_occupancy": "nmda_block_int",
                  "nmda_occupancy_pyramidal": "nmda_block_pyr"},
+        output_units={"nmda_occupancy": "1", "nmda_occupancy_pyramidal": "1"},
         ports=tuple(f"ce_{s}_um" for s in species))

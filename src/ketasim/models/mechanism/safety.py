@@ -53,6 +53,7 @@ def safety() -> Model:
                            "/ (1 + tolerance), 92)",
                  "sbp_rise_mmhg": "sbp_per_ng_ml * ce_ketamine_ng_ml",
                  "dbp_rise_mmhg": "dbp_per_ng_ml * ce_ketamine_ng_ml"},
+        output_units={"cadss": "points", "sbp_rise_mmhg": "mmHg", "dbp_rise_mmhg": "mmHg"},
         ports=("ce_ketamine_ng_ml",),
         notes="CADSS is capped at its maximum, 92 (23 items scored 0-4). Anchors come from "
               "anxiety patients given SC ketamine (dissociation) and a mixed cohort (blood "

@@ -30,6 +30,21 @@ _KE0_SOURCE = ("Olofsen E et al. Anesthesiology 2012;117(2):353-364: S-ketamine 
 _KE0_ASSUMED = ("assumption: no effect-site equilibration measured for this analyte; taken "
                 "equal to S-ketamine's (Olofsen 2012, mean 6.1 min)")
 _PLASMA = re.compile(r"^(?:(s|r)_)?([a-z0-9]+)_plasma_ng_ml$")
+#: A plasma concentration output is named ``<analyte>`` + this (a user's model file too).
+PLASMA_SUFFIX = "_plasma_ng_ml"
+
+
+def plasma_analytes(model: Model) -> dict[str, tuple[str, str | None]]:
+    """Each plasma analyte of ``model`` (e.g. ``ketamine``, ``s_norketamine``): its plasma
+    concentration output (ng/mL) and its plasma AUC output since t = 0 (ng*h/mL; None if the
+    model has none). The one place that reads the output names this module gives."""
+    found = {}
+    for name in model.output_names:
+        if name.endswith(PLASMA_SUFFIX) and model.output_units[name] == "ng/mL":
+            analyte = name.removesuffix(PLASMA_SUFFIX)
+            auc = f"{analyte}_plasma_auc_ng_h_ml"
+            found[analyte] = (name, auc if auc in model.output_units else None)
+    return found
 
 
 def _base(analyte: str) -> str:
@@ -38,7 +53,7 @@ def _base(analyte: str) -> str:
 
 def finish(pk: Model) -> Model:
     """``pk`` composed with totals, molar units and effect sites for each plasma output."""
-    tracked = [o.removesuffix("_plasma_ng_ml") for o in pk.output_names if _PLASMA.match(o)]
+    tracked = [o.removesuffix(PLASMA_SUFFIX) for o in pk.output_names if _PLASMA.match(o)]
     totals: dict[str, list[str]] = {}
     for analyte in tracked:
         base = _base(analyte)
@@ -52,21 +67,27 @@ def finish(pk: Model) -> Model:
     ports = tuple(f"{a}_cp" for a in tracked)
     plasma = {a: f"{a}_cp" for a in tracked} | {
         b: " + ".join(f"{a}_cp" for a in parts) for b, parts in totals.items()}
-    outputs = {f"{b}_plasma_ng_ml": text for b, text in plasma.items() if b in totals}
+    outputs: dict[str, str] = {}
+    units: dict[str, str] = {}
+
+    def put(name: str, text: str, unit: str) -> None:
+        outputs[name], units[name] = text, unit
+
+    for b in totals:
+        put(f"{b}_plasma_ng_ml", plasma[b], "ng/mL")
     for a in species:
-        mw = MOLAR_MASS_G_PER_MOL[_base(a)]
-        outputs[f"{a}_plasma_um"] = f"({plasma[a]}) / {mw}"
+        put(f"{a}_plasma_um", f"({plasma[a]}) / {MOLAR_MASS_G_PER_MOL[_base(a)]}", "uM")
     for a in tracked:
-        outputs[f"{a}_brain_ng_ml"] = f"{a}_ce"
+        put(f"{a}_brain_ng_ml", f"{a}_ce", "ng/mL")
     for b, parts in totals.items():
-        outputs[f"{b}_brain_ng_ml"] = " + ".join(f"{a}_ce" for a in parts)
+        put(f"{b}_brain_ng_ml", " + ".join(f"{a}_ce" for a in parts), "ng/mL")
     for a in species:
         brain = outputs[f"{a}_brain_ng_ml"]
-        outputs[f"{a}_brain_um"] = f"({brain}) / {MOLAR_MASS_G_PER_MOL[_base(a)]}"
+        put(f"{a}_brain_um", f"({brain}) / {MOLAR_MASS_G_PER_MOL[_base(a)]}", "uM")
     for a in tracked:
-        outputs[f"{a}_plasma_auc_ng_h_ml"] = f"{a}_auc"
+        put(f"{a}_plasma_auc_ng_h_ml", f"{a}_auc", "ng*h/mL")
     for b, parts in totals.items():
-        outputs[f"{b}_plasma_auc_ng_h_ml"] = " + ".join(f"{a}_auc" for a in parts)
+        put(f"{b}_plasma_auc_ng_h_ml", " + ".join(f"{a}_auc" for a in parts), "ng*h/mL")
     parameters = tuple(
         Parameter(f"t12_ke0_{b}", 6.1, "min", _KE0_SOURCE if b == "ketamine" else _KE0_ASSUMED,
                   description=f"blood-effect-site equilibration half-life of {b}")
@@ -81,6 +102,6 @@ def finish(pk: Model) -> Model:
         parameters=parameters,
         odes={f"{a}_ce": f"log(2) / t12_ke0_{_base(a)} * ({a}_cp - {a}_ce)" for a in tracked}
         | {f"{a}_auc": f"{a}_cp" for a in tracked},
-        outputs=outputs, ports=ports)
+        outputs=outputs, output_units=units, ports=ports)
     links = {f"{a}_cp": f"{a}_plasma_ng_ml" for a in tracked}
     return compose(pk.name, pk, sites, links=links, title=pk.title)

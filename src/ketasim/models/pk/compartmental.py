@@ -37,4 +37,5 @@ def mammillary(name: str, title: str, reference: str, parameters: tuple[Paramete
         name=name, title=title, reference=reference, states=tuple(states),
         parameters=parameters, covariates=covariates, assignments=assignments, odes=odes,
         outputs={f"{drug}_plasma_ng_ml": "central / V1 * 1000"},
+        output_units={f"{drug}_plasma_ng_ml": "ng/mL"},
         inputs=inputs, notes=notes, valid=valid or {})

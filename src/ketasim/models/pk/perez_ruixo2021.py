@@ -160,6 +160,8 @@ MODEL = Model(
     odes=ODES,
     outputs={"s_ketamine_plasma_ng_ml": "central / Vc * 1000",
              "s_norketamine_plasma_ng_ml": "nor_central / Vcn * 1000"},
+    output_units=dict.fromkeys(("s_ketamine_plasma_ng_ml", "s_norketamine_plasma_ng_ml"),
+                               "ng/mL"),
     inputs=INPUTS,
     notes="Esketamine only. A nasal dose is given at once (as in the paper's Table 4); its "
           "28-mg units after the first are absorbed less through the nose (FRn_dose_effect). "

@@ -159,7 +159,8 @@ def _build() -> Model:
               "Persson 2002 enantiomer clearances); default for depression dosing",
         reference=f"{_CLEMENTS}; {_PERSSON}; {_NK}",
         states=tuple(states), parameters=PARAMETERS, covariates=COVARIATES,
-        assignments=ASSIGNMENTS, odes=odes, outputs=outputs, inputs=inputs,
+        assignments=ASSIGNMENTS, odes=odes, outputs=outputs,
+        output_units=dict.fromkeys(outputs, "ng/mL"), inputs=inputs,
         notes="Single enantiomers (esketamine, arketamine) are taken IV only. "
               "Hydroxynorketamine and dehydronorketamine are not modelled: no human "
               "disposition parameters were found (docs/models/racemic_sr.md).",
