@@ -192,14 +192,16 @@ def test_endpoints_use_the_scale_own_response_and_remission_by_hand():
 
 def summarise(cohort: str, response_fraction: float = 0.5, remission_max: float = 10.0,
               n: int = 200) -> tuple[ArmOutcomes, dict, np.ndarray]:
-    """A two-dose arm whose severity dips and recovers, rated by Visits in two chunks; also the
-    scores measure() gives the same subjects, and the visit times."""
+    """A two-dose arm whose severity dips and recovers, rated by Visits in two chunks from the
+    population's baseline attribute; also the scores measure() gives the same subjects drawing
+    the baselines itself, and the visit times."""
     regimen = Regimen.repeated(Dose("racemic", "iv_bolus", 10.0), [0.0, 84.0])
     times = visit_times(regimen, (4.0, 24.0), 240.0)
     depth = np.random.default_rng(5).uniform(0.2, 1.0, (n, 1))
     sev = 1.0 - depth * np.exp(-(((times[None, :] - 30.0) / 80.0) ** 2))
     sev[:, 0] = 1.0
-    data = xr.Dataset({"depression_severity": (("subject", "time"), sev)},
+    data = xr.Dataset({"depression_severity": (("subject", "time"), sev),
+                       "madrs_baseline": ("subject", sc.baseline_madrs(np.arange(n), 11, cohort))},
                       coords={"subject": np.arange(n), "time": times})
     visits = Visits(times)
     visits.add(data.isel(subject=slice(0, n // 3)))

@@ -10,9 +10,10 @@ from scipy.special import ndtr
 import ketasim as ks
 from ketasim.clinical import scales as sc
 from ketasim.clinical.safety import CONTRAINDICATIONS, contraindication_warnings
-from ketasim.clinical.visits import SEVERITY, Visits
+from ketasim.clinical.visits import Visits
 from ketasim.dosing import Dose, Regimen
 from ketasim.errors import ScenarioError
+from ketasim.models.mechanism.mood import SEVERITY
 from ketasim.population import cohorts as pop
 from ketasim.population.cohorts import ATTRIBUTES, COHORTS
 from ketasim.population.sampling import Population
@@ -174,10 +175,13 @@ def test_clinic_rates_kept_subjects_from_the_screened_baseline():
         ids.append(chunk["subject"].to_numpy())
     ids = np.concatenate(ids)
     assert np.array_equal(ids, p.sample(model).ids)
-    scores = sc.measure(np.concatenate(visits.severity), np.concatenate(visits.subjects), 8,
-                        "trd", ("madrs",))
-    assert np.array_equal(scores["madrs_baseline_true"], sc.baseline_madrs(ids, 8, "trd"))
-    assert scores["madrs_baseline_true"].min() >= 36
+    rated = visits.rate(8, "trd", ("madrs",))
+    assert np.array_equal(np.concatenate(visits.baselines), p.sample(model).covariates[
+        "madrs_baseline"])  # the population's attribute, drawn once
+    assert np.array_equal(rated.true_baseline["madrs"], sc.baseline_madrs(ids, 8, "trd"))
+    assert rated.true_baseline["madrs"].min() >= 36
+    drawn = sc.measure(np.concatenate(visits.severity), ids, 8, "trd", ("madrs",))
+    assert np.array_equal(rated.scores["madrs"], drawn["madrs"])
     assert SEVERITY in model.outputs
 
 

@@ -427,8 +427,10 @@ def baseline(u, dist: BaselineDistribution) -> np.ndarray:
 
 
 def _rated(ids: np.ndarray, n_times: int, seed: int, cohort: str | Rating,
-           scales: Iterable[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per scale name: true baselines (points, per subject) and standard-normal noise
+           scales: Iterable[str], madrs_baseline: np.ndarray | None = None
+           ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per scale name: true baselines (points, per subject; the depression scales' from
+    ``madrs_baseline`` when given, the population's attribute) and standard-normal noise
     (subject x time). Each random stream is drawn only if a scale of it is asked for."""
     r = rating(cohort) if isinstance(cohort, str) else cohort
     names = [get_scale(name).name for name in scales]
@@ -443,7 +445,8 @@ def _rated(ids: np.ndarray, n_times: int, seed: int, cohort: str | Rating,
         if name in SCALE_NAMES:
             u, z = cast(tuple[np.ndarray, np.ndarray], linked)
             k = SCALE_NAMES.index(name)
-            out[name] = from_madrs(baseline(u, r.madrs), name), z[:, k, :]
+            madrs = baseline(u, r.madrs) if madrs_baseline is None else madrs_baseline
+            out[name] = from_madrs(madrs, name), z[:, k, :]
         else:
             u, z = cast(tuple[np.ndarray, np.ndarray], own)
             k = OWN_SCALE_NAMES.index(name)
@@ -471,13 +474,16 @@ SEVERITY_ATOL = 1e-6
 
 
 def measure(severity, subjects, seed: int, cohort: str | Rating = "trd",
-            scales: Iterable[str] = SCALE_NAMES) -> dict[str, np.ndarray]:
+            scales: Iterable[str] = SCALE_NAMES, madrs_baseline=None) -> dict[str, np.ndarray]:
     """Scores on each scale from latent severity.
 
     ``severity`` (subject x time, fraction of baseline) and ``subjects`` (global ids, one per
     row); ``scales`` may name the cohort's own scales (:attr:`Rating.own`) besides the
-    depression scales. Returns ``{scale: int16 scores (subject x time)}`` plus
-    ``"<scale>_baseline_true"`` (true baseline points per subject) for every scale asked for.
+    depression scales; ``madrs_baseline``: the subjects' true baseline MADRS (points), the
+    population's attribute (:data:`ketasim.population.sampling.BASELINE`), which gives the
+    depression scales' baselines (drawn from the same numbers when omitted). Returns
+    ``{scale: int16 scores (subject x time)}`` plus ``"<scale>_baseline_true"`` (true baseline
+    points per subject) for every scale asked for.
     """
     sev = np.atleast_2d(np.asarray(severity, float))
     ids = _subjects(subjects)
@@ -486,8 +492,12 @@ def measure(severity, subjects, seed: int, cohort: str | Rating = "trd",
     if not np.isfinite(sev).all() or (sev < -SEVERITY_ATOL).any():
         raise ValueError("severity must be finite and >= 0 (fraction of baseline)")
     sev = np.maximum(sev, 0.0)
+    given = None if madrs_baseline is None else np.asarray(madrs_baseline, float).ravel()
+    if given is not None and given.size != ids.size:
+        raise ValueError(f"madrs_baseline has {given.size} values but {ids.size} subjects "
+                         "were given")
     out = {}
-    for name, (base, z) in _rated(ids, sev.shape[1], seed, cohort, scales).items():
+    for name, (base, z) in _rated(ids, sev.shape[1], seed, cohort, scales, given).items():
         out[name] = score(base[:, None] * sev, z, name)
         out[f"{name}_baseline_true"] = base
     return out

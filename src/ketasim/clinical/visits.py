@@ -19,10 +19,9 @@ import xarray as xr
 from ketasim.clinical.scales import Rating, measure
 from ketasim.dosing import Regimen
 from ketasim.modeling.spec import Model
-from ketasim.population.sampling import Population
+from ketasim.models.mechanism.mood import SEVERITY
+from ketasim.population.sampling import BASELINE, Population
 from ketasim.simulation.engine import Accumulator, accumulate
-
-SEVERITY = "depression_severity"
 
 
 def visit_times(regimen: Regimen, timepoints_h: Sequence[float], end_h: float) -> np.ndarray:
@@ -50,21 +49,25 @@ class Ratings:
 
 
 class Visits:
-    """Collects each chunk's severity at the visit times ``times_h`` (h)."""
+    """Collects each chunk's severity at the visit times ``times_h`` (h) and each subject's
+    true baseline MADRS (the population's attribute)."""
 
     def __init__(self, times_h: np.ndarray) -> None:
         self.times = np.asarray(times_h, float)
         self.subjects: list[np.ndarray] = []
+        self.baselines: list[np.ndarray] = []
         self.severity: list[np.ndarray] = []
 
     def add(self, chunk: xr.Dataset) -> None:
         self.subjects.append(chunk["subject"].to_numpy())
+        self.baselines.append(chunk[BASELINE].to_numpy())
         self.severity.append(chunk[SEVERITY].sel(time=self.times).to_numpy())
 
     def rate(self, seed: int, cohort: str | Rating, scales: Sequence[str]) -> Ratings:
         """The collected subjects rated on ``scales`` (the clinic's draws of ``seed``)."""
         subjects = np.concatenate(self.subjects)
-        rated = measure(np.concatenate(self.severity), subjects, seed, cohort, scales)
+        rated = measure(np.concatenate(self.severity), subjects, seed, cohort, scales,
+                        np.concatenate(self.baselines))
         return Ratings(self.times, subjects, {s: rated[s] for s in scales},
                        {s: rated[f"{s}_baseline_true"] for s in scales})
 

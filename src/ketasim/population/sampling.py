@@ -11,8 +11,8 @@ earlier population unchanged.
 
 Screening (``madrs_min``, ``madrs_max``, ``exclude``) draws an unscreened population of
 candidates and keeps the first ``n`` eligible; each keeps its candidate index as its subject id.
-The clinic layer draws a subject's scores from its id (``scales.draw``), so the baseline MADRS a
-candidate was screened on is the one the clinic rates it from.
+Each subject carries its true baseline MADRS (:data:`BASELINE`), drawn once from its id; the
+screening selects on it and the clinic rates from it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ketasim import streams
 from ketasim.clinical.scales import baseline_madrs, rating
 from ketasim.errors import ScenarioError
 from ketasim.modeling.spec import Model
+from ketasim.models.mechanism.mood import SEVERITY
 from ketasim.population.cohorts import (
     ATTRIBUTES,
     COHORTS,
@@ -40,6 +41,10 @@ from ketasim.population.cohorts import (
 )
 
 MAX_SUBJECTS = 10_000_000
+#: Each subject's true baseline MADRS (points), a patient attribute drawn once here for a model
+#: the clinic rates (the clinic's stream, :func:`ketasim.clinical.scales.baseline_madrs`):
+#: screening selects on it and the clinic rates the depression scales from it.
+BASELINE = "madrs_baseline"
 
 #: A screening that keeps fewer than this share of candidates is refused (one in 10,000).
 MIN_ELIGIBLE_SHARE = 1e-4
@@ -248,6 +253,8 @@ class Population:
             np.diag(np.sqrt(np.diag(cov)))
         eta = (rng.standard_normal((count, len(cov))) @ root.T)[ids]
         covariates = covariates.iloc[ids].reset_index(drop=True)
+        if SEVERITY in model.outputs:  # a model the clinic rates
+            covariates[BASELINE] = baseline_madrs(ids, self.seed, self.cohort)
         typical = np.array([p.model_value[0] for p in model.parameters])
         missing = set(model.covariate_names) - set(covariates)
         if missing:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
-from ketasim.clinical.visits import SEVERITY
+from ketasim.models.mechanism.mood import SEVERITY
 from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.sampling import Population
 from ketasim.report.figures import cascade_figure, concentration_figure

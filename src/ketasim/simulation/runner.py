@@ -18,9 +18,10 @@ import xarray as xr
 from ketasim.analysis.nca import Exposure
 from ketasim.clinical.outcomes import ArmOutcomes, arm_outcomes, rated_scales
 from ketasim.clinical.safety import Contraindicated, Safety, SafetyPeaks, dose_warnings
-from ketasim.clinical.visits import SEVERITY, rate_arm, visit_times
+from ketasim.clinical.visits import rate_arm, visit_times
 from ketasim.dosing import Regimen
 from ketasim.modeling.spec import Model
+from ketasim.models.mechanism.mood import SEVERITY
 from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.cohorts import ATTRIBUTES
 from ketasim.scenario.definition import Arm, Scenario

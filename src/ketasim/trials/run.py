@@ -28,9 +28,10 @@ from ketasim.clinical.endpoints import (
     responding,
     time_columns,
 )
-from ketasim.clinical.visits import SEVERITY, rate_arm
+from ketasim.clinical.visits import rate_arm
 from ketasim.dosing import Regimen
 from ketasim.errors import ScenarioError
+from ketasim.models.mechanism.mood import SEVERITY
 from ketasim.scenario.definition import Scenario
 from ketasim.trials.design import TrialDesign
 

@@ -60,6 +60,11 @@ PARAMETERS = (
 )
 
 
+#: The mood layer's output that the clinic rates: depression severity, a fraction of each
+#: patient's untreated baseline (1 = baseline, 0 = symptom-free).
+SEVERITY = "depression_severity"
+
+
 def mood() -> Model:
     """The mood layer. Ports ``ampa_in``, ``monoamine_in`` (changes from baseline),
     ``synapse_in`` (synapses regained), ``inflammation_in`` (inflammation change),
@@ -73,7 +78,7 @@ def mood() -> Model:
                                  "synapse_in + w_antidepressant * antidepressant_in"),),
         odes={"severity": "(exp(-circuit - expectancy_in + w_inflammation * inflammation_in) "
                           "- severity) / tau_mood"},
-        outputs={"depression_severity": "severity", "circuit_function_change": "circuit"},
-        output_units={"depression_severity": "1", "circuit_function_change": "1"},
+        outputs={SEVERITY: "severity", "circuit_function_change": "circuit"},
+        output_units={SEVERITY: "1", "circuit_function_change": "1"},
         ports=("ampa_in", "monoamine_in", "synapse_in", "inflammation_in", "antidepressant_in",
                "expectancy_in"))
