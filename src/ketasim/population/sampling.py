@@ -243,7 +243,7 @@ class Population:
         while True:
             rng = np.random.default_rng(self.seed)
             covariates = self.draw_covariates(rng, count)
-            ids = self._eligible(covariates)
+            ids, madrs = self._eligible(covariates)
             if ids.size == self.n:
                 break
             count = self._candidates(int(np.ceil(count * min(4.0, 1.1 * self.n
@@ -254,7 +254,8 @@ class Population:
         eta = (rng.standard_normal((count, len(cov))) @ root.T)[ids]
         covariates = covariates.iloc[ids].reset_index(drop=True)
         if SEVERITY in model.outputs:  # a model the clinic rates
-            covariates[BASELINE] = baseline_madrs(ids, self.seed, self.cohort)
+            covariates[BASELINE] = baseline_madrs(ids, self.seed, self.cohort) \
+                if madrs is None else madrs
         typical = np.array([p.model_value[0] for p in model.parameters])
         missing = set(model.covariate_names) - set(covariates)
         if missing:
@@ -278,19 +279,24 @@ class Population:
                 "lower population.n or loosen population.exclude, madrs_min or madrs_max")
         return count
 
-    def _eligible(self, covariates: pd.DataFrame) -> np.ndarray:
-        """Candidate indices of the first n (or fewer) candidates meeting the criteria."""
+    def _eligible(self, covariates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """Candidate indices of the first n (or fewer) candidates meeting the criteria, and,
+        with a MADRS screening, their baseline MADRS (points; None without one)."""
         ids = np.flatnonzero((covariates[list(self.exclude)] == 0).all(axis=1).to_numpy())
         if self.madrs_min is None and self.madrs_max is None:
-            return ids[:self.n]
+            return ids[:self.n], None
         lo, hi = self._madrs_range
-        kept, found = [], 0
+        kept, scores, found = [], [], 0
         for start in range(0, ids.size, SCREEN_BLOCK):
             block = ids[start:start + SCREEN_BLOCK]
             madrs = baseline_madrs(block, self.seed, self.cohort)
-            kept.append(block[(madrs >= lo) & (madrs <= hi)])
+            inside = (madrs >= lo) & (madrs <= hi)
+            kept.append(block[inside])
+            scores.append(madrs[inside])
             found += kept[-1].size
             if found >= self.n:
                 break
-        return np.concatenate(kept)[:self.n] if kept else ids
+        if not kept:  # no candidate left after the exclusions
+            return ids, None
+        return np.concatenate(kept)[:self.n], np.concatenate(scores)[:self.n]
 

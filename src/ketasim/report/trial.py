@@ -170,7 +170,7 @@ def kaplan_meier_figure(pools: dict[str, Pool], design: TrialDesign, scenario: S
     arms = {a.label: a.regimen for a in scenario.arms}
     for k, (label, pool) in enumerate(pools.items()):
         start = design.randomize_h if design.randomize_h is not None else \
-            max(d.time_h for d in arms[label].doses) + 24.0
+            arms[label].last_dose_h + 24.0
         if start >= pool.times[-1]:
             continue
         responder, days, seen = relapse_times(pool.madrs, pool.at(0.0), pool.times, start,
