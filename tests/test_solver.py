@@ -44,6 +44,7 @@ def blows_up(t, y, p, rate, dydt):
 
 A = np.array([[-1.25, 0.4], [0.9, -0.4]])  # a 2-compartment model's micro-constants (1/h)
 STIFF = np.array([[-2000.0, 0.0], [2000.0, -0.05]])  # a fast absorption into a slow pool
+DENSE = rodas4.plan(np.ones((2, 2), bool))  # the toy Jacobian is dense
 
 
 def solve(a, y0, t_out, events=(), rtol=1e-9, atol=1e-12, max_steps=100_000, f=rhs):
@@ -53,7 +54,7 @@ def solve(a, y0, t_out, events=(), rtol=1e-9, atol=1e-12, max_steps=100_000, f=r
     y_out = np.empty((1, t_out.size, n))
     o_out = np.empty((1, t_out.size, 1))
     status = np.zeros(1, np.int64)
-    integrate.solve_batch(f, jac, dfdt, total, np.array([y0], float), a.reshape(1, -1).copy(),
+    integrate.solve_batch(f, jac, dfdt, total, DENSE, np.array([y0], float), a.reshape(1, -1).copy(),
                           ev[None, :, 0].copy(), ev[None, :, 1].astype(np.int64),
                           ev[None, :, 2].astype(np.int64), ev[None, :, 3].copy(),
                           np.array([len(ev)]), t_out, rtol, atol, max_steps, y_out, o_out,
@@ -84,7 +85,7 @@ def ros4(t, h, y, p):
     f0, ynew = np.empty(2), np.empty(2)
     rhs(t, y, p, np.zeros(2), f0)
     rodas4.step(rhs, jac, dfdt, t, h, y, p, np.zeros(2), f0, np.empty((8, 2)), ynew,
-                np.empty(2), np.empty((2, 2)), np.empty(2, np.int64))
+                np.empty(2), np.zeros((2, 2)), DENSE)
     return ynew
 
 
@@ -152,6 +153,23 @@ def test_dense_outputs_agree_with_the_solution_inside_a_step(theta):
     np.testing.assert_allclose(out, exact, rtol=1e-9)
     u = np.empty((8, 2))
     rodas4.step(rhs, jac, dfdt, 0.0, h, y0, p, zero, k[0], u, ynew, np.empty(2),
-                np.empty((2, 2)), np.empty(2, np.int64))
+                np.zeros((2, 2)), DENSE)
     rodas4.interpolate(theta, y0, ynew, u, out)
     np.testing.assert_allclose(out, exact, rtol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sparse_lu_solves_like_a_dense_solver_with_fill_in(seed):
+    """shift * I - J for a random sparse J (with an arrow row and column that fill in), solved
+    by the plan of J's pattern, against numpy's dense LU with pivoting."""
+    rng = np.random.default_rng(seed)
+    n = 12
+    j = np.where(rng.random((n, n)) < 0.2, rng.normal(size=(n, n)), 0.0)
+    j[0, :], j[:, 0] = rng.normal(size=n), rng.normal(size=n)  # fill-in everywhere below
+    lu, b = j.copy(), rng.normal(size=n)
+    plan = rodas4.plan(j != 0)
+    rodas4.factor(lu, 8.0, plan)
+    x = b.copy()
+    rodas4.solve(lu, plan, x)
+    np.testing.assert_allclose(x, np.linalg.solve(8.0 * np.eye(n) - j, b), rtol=1e-10)
+    assert plan[1].size > np.count_nonzero(np.tril(j, -1))  # the plan holds the fill-in

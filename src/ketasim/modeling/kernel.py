@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ketasim.modeling.solver import rodas4
 from ketasim.modeling.spec import Model
 
 
@@ -72,9 +73,9 @@ def source(model: Model) -> str:
         *unpack, *constant_assigns, *terms, "    return None", ""])
 
 
-def _derivative_lines(model: Model, var: str, target: str) -> list[str]:
-    """Source lines assigning d(ode_i)/d(var) to ``target.format(i=i)``, by the chain rule
-    through the assignments; zero derivatives are left out."""
+def _derivatives(model: Model, var: str) -> tuple[list[str], dict[int, str]]:
+    """d(ode_i)/d(var) by the chain rule through the assignments: the source lines of the
+    assignments' derivatives it needs, and the nonzero derivatives by state index."""
     known: dict[str, ast.expr] = {var: ast.Constant(1.0)}
     lines = []
     for a, _ in model.assignments:
@@ -82,23 +83,40 @@ def _derivative_lines(model: Model, var: str, target: str) -> list[str]:
         if d is not None:
             known[a] = ast.Name(f"_d_{a}")
             lines.append(f"    _d_{a} = {d.to_python()}")
+    terms = {}
     for i, s in enumerate(model.state_names):
         d = model.expr(f"ode:{s}").derivative(known.get)
         if d is not None:
-            lines.append(f"    {target.format(i=i)} = {d.to_python()}")
-    return lines
+            terms[i] = d.to_python()
+    return lines, terms
+
+
+def _derivative_lines(model: Model, var: str, target: str) -> list[str]:
+    """Source lines assigning d(ode_i)/d(var) to ``target.format(i=i)``; zeros left out."""
+    lines, terms = _derivatives(model, var)
+    return lines + [f"    {target.format(i=i)} = {d}" for i, d in terms.items()]
+
+
+def jacobian_pattern(model: Model) -> np.ndarray:
+    """Where the Jacobian df_i/dy_j may be nonzero (states x states, bool)."""
+    n = len(model.state_names)
+    pattern = np.zeros((n, n), dtype=bool)
+    for j, y in enumerate(model.state_names):
+        pattern[list(_derivatives(model, y)[1]), j] = True
+    return pattern
 
 
 @dataclass(frozen=True)
 class Kernel:
-    """A model's compiled functions (signatures in :mod:`ketasim.modeling.solver.signatures`)
-    and the batch solver run with them."""
+    """A model's compiled functions (signatures in :mod:`ketasim.modeling.solver.signatures`),
+    the sparse LU plan of its Jacobian, and the batch solver run with them."""
 
     rhs: Any
     jac: Any
     dfdt: Any
     outputs: Any
     deposit_terms: Any
+    lu_plan: tuple[np.ndarray, ...]
 
     def solve_batch(self, y0: np.ndarray, p: np.ndarray, ev_t: np.ndarray,
                     ev_state: np.ndarray, ev_kind: np.ndarray, ev_val: np.ndarray,
@@ -109,7 +127,8 @@ class Kernel:
         and ``status`` (see :func:`ketasim.modeling.solver.integrate.solve_batch`)."""
         from ketasim.modeling.solver import integrate  # compiles the solver on first use
 
-        integrate.solve_batch(self.rhs, self.jac, self.dfdt, self.outputs, y0, p, ev_t,
+        integrate.solve_batch(self.rhs, self.jac, self.dfdt, self.outputs, self.lu_plan, y0,
+                              p, ev_t,
                               ev_state, ev_kind, ev_val, n_ev, t_out, rtol, atol, max_steps,
                               y_out, o_out, status)
 
@@ -140,6 +159,7 @@ def load(model: Model) -> Kernel:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    k = Kernel(module.rhs, module.jac, module.dfdt, module.outputs, module.deposit_terms)
+    k = Kernel(module.rhs, module.jac, module.dfdt, module.outputs, module.deposit_terms,
+               rodas4.plan(jacobian_pattern(model)))
     _LOADED[model.fingerprint] = k
     return k

@@ -77,19 +77,30 @@ def step(rhs, t, h, y, p, rate, k, ynew, err, y6):
     Writes the 5th-order solution to ynew, f(t + h, ynew) to k[6] (first stage of the next
     step), the embedded error estimate to err and the last stage's argument to y6.
     """
-    err[:] = y + h * A21 * k[0]
+    n = y.shape[0]
+    for i in range(n):  # explicit loops: array expressions would allocate on every stage
+        err[i] = y[i] + h * A21 * k[0, i]
     rhs(t + C2 * h, err, p, rate, k[1])
-    err[:] = y + h * (A31 * k[0] + A32 * k[1])
+    for i in range(n):
+        err[i] = y[i] + h * (A31 * k[0, i] + A32 * k[1, i])
     rhs(t + C3 * h, err, p, rate, k[2])
-    err[:] = y + h * (A41 * k[0] + A42 * k[1] + A43 * k[2])
+    for i in range(n):
+        err[i] = y[i] + h * (A41 * k[0, i] + A42 * k[1, i] + A43 * k[2, i])
     rhs(t + C4 * h, err, p, rate, k[3])
-    err[:] = y + h * (A51 * k[0] + A52 * k[1] + A53 * k[2] + A54 * k[3])
+    for i in range(n):
+        err[i] = y[i] + h * (A51 * k[0, i] + A52 * k[1, i] + A53 * k[2, i] + A54 * k[3, i])
     rhs(t + C5 * h, err, p, rate, k[4])
-    y6[:] = y + h * (A61 * k[0] + A62 * k[1] + A63 * k[2] + A64 * k[3] + A65 * k[4])
+    for i in range(n):
+        y6[i] = y[i] + h * (A61 * k[0, i] + A62 * k[1, i] + A63 * k[2, i] + A64 * k[3, i]
+                            + A65 * k[4, i])
     rhs(t + h, y6, p, rate, k[5])
-    ynew[:] = y + h * (B1 * k[0] + B3 * k[2] + B4 * k[3] + B5 * k[4] + B6 * k[5])
+    for i in range(n):
+        ynew[i] = y[i] + h * (B1 * k[0, i] + B3 * k[2, i] + B4 * k[3, i] + B5 * k[4, i]
+                              + B6 * k[5, i])
     rhs(t + h, ynew, p, rate, k[6])
-    err[:] = h * (E1 * k[0] + E3 * k[2] + E4 * k[3] + E5 * k[4] + E6 * k[5] + E7 * k[6])
+    for i in range(n):
+        err[i] = h * (E1 * k[0, i] + E3 * k[2, i] + E4 * k[3, i] + E5 * k[4, i]
+                      + E6 * k[5, i] + E7 * k[6, i])
 
 
 @njit(cache=True)

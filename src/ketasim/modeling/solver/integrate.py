@@ -29,14 +29,14 @@ def _record(outputs, io, t, y, p, y_out, o_out, o):
 
 
 @njit(cache=True)
-def _integrate(rhs, jac, dfdt, outputs, t, t_end, y, p, rate, rtol, atol, h, max_steps, t_out,
-               io, y_out, o_out, k, u, ynew, err, y6, jac_lu, piv, counts, yi, o):
+def _integrate(rhs, jac, dfdt, outputs, lu_plan, t, t_end, y, p, rate, rtol, atol, h, max_steps,
+               t_out, io, y_out, o_out, k, u, ynew, err, y6, jac_lu, counts, yi, o):
     """Advance y from t to t_end in place, recording outputs at t_out[io:] < t_end by
     interpolation; return (status, last step size, next io).
 
     counts = [stiff steps, calm steps in a row] carries the stiffness test across calls; a
-    subject is solved with RODAS4 for good once the test has held STIFF_STEPS times. k ... o
-    are work arrays (see new_work).
+    subject is solved with RODAS4 for good once the test has held STIFF_STEPS times. lu_plan:
+    the sparse LU plan of the Jacobian (rodas4.plan); k ... o are work arrays (see new_work).
     """
     n_out = t_out.shape[0]
     rhs(t, y, p, rate, k[0])
@@ -51,7 +51,7 @@ def _integrate(rhs, jac, dfdt, outputs, t, t_end, y, p, rate, rtol, atol, h, max
         if last:
             h = t_end - t
         if stiff:
-            rodas4.step(rhs, jac, dfdt, t, h, y, p, rate, k[0], u, ynew, err, jac_lu, piv)
+            rodas4.step(rhs, jac, dfdt, t, h, y, p, rate, k[0], u, ynew, err, jac_lu, lu_plan)
             rhs(t + h, ynew, p, rate, k[6])
             exponent = -0.25
         else:
@@ -99,16 +99,15 @@ def _integrate(rhs, jac, dfdt, outputs, t, t_end, y, p, rate, rtol, atol, h, max
 @njit(cache=True)
 def new_work(n, n_outputs):
     """Work arrays of _integrate: k (7 x n, Dormand-Prince stages), u (8 x n, RODAS4), ynew,
-    err, y6, jac_lu (n x n), piv, counts (stiffness test), yi (interpolated state), o
+    err, y6, jac_lu (n x n), counts (stiffness test), yi (interpolated state), o
     (outputs)."""
     return (np.empty((7, n)), np.empty((8, n)), np.empty(n), np.empty(n), np.empty(n),
-            np.empty((n, n)), np.empty(n, np.int64), np.zeros(2, np.int64), np.empty(n),
-            np.empty(n_outputs))
+            np.zeros((n, n)), np.zeros(2, np.int64), np.empty(n), np.empty(n_outputs))
 
 
 @njit(cache=True)
-def solve_subject(rhs, jac, dfdt, outputs, y0, p, ev_t, ev_state, ev_kind, ev_val, n_ev, t_out,
-                  rtol, atol, max_steps, y_out, o_out):
+def solve_subject(rhs, jac, dfdt, outputs, lu_plan, y0, p, ev_t, ev_state, ev_kind, ev_val,
+                  n_ev, t_out, rtol, atol, max_steps, y_out, o_out):
     """Integrate one subject from t=0 to the last output time, stopping exactly at every dose
     event; outputs between events come from the steps' continuous extensions.
 
@@ -130,8 +129,9 @@ def solve_subject(rhs, jac, dfdt, outputs, y0, p, ev_t, ev_state, ev_kind, ev_va
         if ie < n_ev and ev_t[ie] < t_next:
             t_next = ev_t[ie]
         if t_next > t:
-            status, h, io = _integrate(rhs, jac, dfdt, outputs, t, t_next, y, p, rate, rtol,
-                                       atol, h, max_steps, t_out, io, y_out, o_out, *work)
+            status, h, io = _integrate(rhs, jac, dfdt, outputs, lu_plan, t, t_next, y, p, rate,
+                                       rtol, atol, h, max_steps, t_out, io, y_out, o_out,
+                                       *work)
             if status != OK:
                 return status
             t = t_next
@@ -152,23 +152,21 @@ def solve_subject(rhs, jac, dfdt, outputs, y0, p, ev_t, ev_state, ev_kind, ev_va
 
 _F8, _I8 = types.float64, types.int64
 _M8, _MI8 = types.float64[:, ::1], types.int64[:, ::1]
+PLAN_T = types.UniTuple(types.int64[::1], 6)
 
 
-@njit(types.void(RHS_T, JAC_T, DFDT_T, OUTPUTS_T, _M8, _M8, _M8, _MI8, _MI8, _M8,
+@njit(types.void(RHS_T, JAC_T, DFDT_T, OUTPUTS_T, PLAN_T, _M8, _M8, _M8, _MI8, _MI8, _M8,
                  types.int64[::1], types.float64[::1], _F8, _F8, _I8, types.float64[:, :, ::1],
                  types.float64[:, :, ::1], types.int64[::1]),
       parallel=True, cache=True)
-def solve_batch(rhs, jac, dfdt, outputs, y0, p, ev_t, ev_state, ev_kind, ev_val, n_ev, t_out,
-                rtol, atol, max_steps, y_out, o_out, status):
+def solve_batch(rhs, jac, dfdt, outputs, lu_plan, y0, p, ev_t, ev_state, ev_kind, ev_val, n_ev,
+                t_out, rtol, atol, max_steps, y_out, o_out, status):
     """solve_subject for every row of p (subjects), in parallel over cores; status per subject
-    (# passing the model's functions in is what lets the solver compile once for every model
-warnings.filterwarnings("ignore", "First-class function type", NumbaExperimentalFeatureWarning)
-
-OK, MAX_STEPS_EXCEEDED, STEP_TOO_SMALL, NOT_FINITE)."""
+    (OK, MAX_STEPS_EXCEEDED, STEP_TOO_SMALL, NOT_FINITE)."""
     for i in prange(p.shape[0]):
-        status[i] = solve_subject(rhs, jac, dfdt, outputs, y0[i], p[i], ev_t[i], ev_state[i],
-                                  ev_kind[i], ev_val[i], n_ev[i], t_out, rtol, atol, max_steps,
-                                  y_out[i], o_out[i])
+        status[i] = solve_subject(rhs, jac, dfdt, outputs, lu_plan, y0[i], p[i], ev_t[i],
+                                  ev_state[i], ev_kind[i], ev_val[i], n_ev[i], t_out, rtol,
+                                  atol, max_steps, y_out[i], o_out[i])
 
 
 @njit(types.void(DEPOSIT_TERMS_T, _M8, types.float64[::1], types.float64[:, :, ::1]),

@@ -34,73 +34,97 @@ RH = np.array([[10.12623508344586, -7.487995877610167, -34.80091861555747, -7.99
                 -6.594389125716872]])
 
 
-@njit(cache=True)
-def lu_factor(a, piv):
-    """In-place LU factorisation with partial pivoting (row swaps recorded in piv)."""
-    n = a.shape[0]
-    for c in range(n):
-        r = c
-        for i in range(c + 1, n):
-            if abs(a[i, c]) > abs(a[r, c]):
-                r = i
-        piv[c] = r
-        if r != c:
-            for j in range(n):
-                a[c, j], a[r, j] = a[r, j], a[c, j]
-        for i in range(c + 1, n):
-            a[i, c] /= a[c, c]
-            for j in range(c + 1, n):
-                a[i, j] -= a[i, c] * a[c, j]
+def plan(pattern: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The elimination plan of an LU factorisation without pivoting of matrices whose nonzeros
+    lie in ``pattern`` (n x n, bool): the pattern closed under fill-in, as CSR index lists of
+    its strictly lower part by columns and by rows and of its strictly upper part by rows.
+
+    Without pivoting, as in the Rosenbrock solvers of atmospheric chemistry (Sandu A et al. 1997,
+    Atmos Environ 31:3459, KPP): the matrix I/(h*GAMMA) - J has a dominant diagonal for small
+    steps, and a near-zero pivot gives a large error estimate, so a smaller step.
+    """
+    n = pattern.shape[0]
+    fill = np.asarray(pattern, bool) | np.eye(n, dtype=bool)
+    for k in range(n):
+        rows = np.flatnonzero(fill[k + 1:, k]) + k + 1
+        cols = np.flatnonzero(fill[k, k + 1:]) + k + 1
+        fill[np.ix_(rows, cols)] = True
+
+    def csr(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))]).astype(np.int64)
+        return ptr, np.ascontiguousarray(np.nonzero(mask)[1], dtype=np.int64)
+
+    lower = np.tril(fill, -1)
+    return (*csr(lower.T), *csr(lower), *csr(np.triu(fill, 1)))
 
 
 @njit(cache=True)
-def lu_solve(a, piv, b):
-    """Solve (LU) x = b in place in b, with a and piv from lu_factor."""
+def factor(a, shift, plan):
+    """a <- the LU factors (unit lower L below the diagonal, U on and above) of shift * I - a,
+    in place, touching only the entries of ``plan``; entries of a outside the model's pattern
+    (fill-in) must be zero on entry."""
+    lc_ptr, lc_idx, lr_ptr, lr_idx, ur_ptr, ur_idx = plan
     n = a.shape[0]
-    for c in range(n):
-        if piv[c] != c:
-            b[c], b[piv[c]] = b[piv[c]], b[c]
     for i in range(n):
-        for j in range(i):
-            b[i] -= a[i, j] * b[j]
+        a[i, i] = shift - a[i, i]
+        for q in range(lr_ptr[i], lr_ptr[i + 1]):
+            a[i, lr_idx[q]] = -a[i, lr_idx[q]]
+        for q in range(ur_ptr[i], ur_ptr[i + 1]):
+            a[i, ur_idx[q]] = -a[i, ur_idx[q]]
+    for k in range(n):
+        for q in range(lc_ptr[k], lc_ptr[k + 1]):
+            i = lc_idx[q]
+            a[i, k] /= a[k, k]
+            for r in range(ur_ptr[k], ur_ptr[k + 1]):
+                a[i, ur_idx[r]] -= a[i, k] * a[k, ur_idx[r]]
+
+
+@njit(cache=True)
+def solve(a, plan, b):
+    """Solve (LU) x = b in place in b, with a from :func:`factor` and the same plan."""
+    _, _, lr_ptr, lr_idx, ur_ptr, ur_idx = plan
+    n = a.shape[0]
+    for i in range(n):
+        for q in range(lr_ptr[i], lr_ptr[i + 1]):
+            b[i] -= a[i, lr_idx[q]] * b[lr_idx[q]]
     for i in range(n - 1, -1, -1):
-        for j in range(i + 1, n):
-            b[i] -= a[i, j] * b[j]
+        for q in range(ur_ptr[i], ur_ptr[i + 1]):
+            b[i] -= a[i, ur_idx[q]] * b[ur_idx[q]]
         b[i] /= a[i, i]
 
 
 @njit(cache=True)
-def step(rhs, jac, dfdt, t, h, y, p, rate, f0, u, ynew, err, jac_lu, piv):
+def step(rhs, jac, dfdt, t, h, y, p, rate, f0, u, ynew, err, jac_lu, lu_plan):
     """One step from (t, y), given f0 = f(t, y): writes ynew and the error estimate to err.
-    Work space: u (8 x n: stages U1..U6, df/dt, a stage's f) and jac_lu/piv (n x n LU of
-    I/(h*GAMMA) - J)."""
-    n = y.shape[0]
+    Work space: u (8 x n: stages U1..U6, df/dt, a stage's f) and jac_lu (n x n, the sparse LU
+    of I/(h*GAMMA) - J by ``lu_plan``, :func:`plan` of the Jacobian's pattern)."""
     dfdt_, f = u[6], u[7]
     jac(t, y, p, rate, jac_lu)
-    for i in range(n):
-        for j in range(n):
-            jac_lu[i, j] = -jac_lu[i, j]
-        jac_lu[i, i] += 1.0 / (h * GAMMA)
     dfdt(t, y, p, rate, dfdt_)
-    lu_factor(jac_lu, piv)
+    factor(jac_lu, 1.0 / (h * GAMMA), lu_plan)
+    n = y.shape[0]
     f[:] = f0
-    for i in range(6):
+    for i in range(6):  # explicit loops: array expressions would allocate on every stage
         if i > 0:  # stage argument; the 6th stage starts from the 5th stage's solution
-            ynew[:] = y
-            for j in range(min(i, 4)):
-                ynew += RA[min(i, 4), j] * u[j]
-            if i == 5:
-                ynew += u[4]
+            a = min(i, 4)
+            for q in range(n):
+                acc = y[q] + (u[4, q] if i == 5 else 0.0)
+                for j in range(min(i, 4)):
+                    acc += RA[a, j] * u[j, q]
+                ynew[q] = acc
             rhs(t + RC_T[i] * h, ynew, p, rate, f)
-        u[i] = f + RD[i] * h * dfdt_
-        for j in range(i):
-            u[i] += RC[i, j] / h * u[j]
-        lu_solve(jac_lu, piv, u[i])
-    ynew[:] = y
-    for j in range(4):
-        ynew += RA[4, j] * u[j]
-    ynew += u[4] + u[5]
-    err[:] = u[5]
+        for q in range(n):
+            acc = f[q] + RD[i] * h * dfdt_[q]
+            for j in range(i):
+                acc += RC[i, j] / h * u[j, q]
+            u[i, q] = acc
+        solve(jac_lu, lu_plan, u[i])
+    for q in range(n):
+        acc = y[q] + u[4, q] + u[5, q]
+        for j in range(4):
+            acc += RA[4, j] * u[j, q]
+        ynew[q] = acc
+        err[q] = u[5, q]
 
 
 @njit(cache=True)
