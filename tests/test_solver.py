@@ -54,7 +54,8 @@ def solve(a, y0, t_out, events=(), rtol=1e-9, atol=1e-12, max_steps=100_000, f=r
     y_out = np.empty((1, t_out.size, n))
     o_out = np.empty((1, t_out.size, 1))
     status = np.zeros(1, np.int64)
-    integrate.solve_batch(f, jac, dfdt, total, DENSE, np.array([y0], float), a.reshape(1, -1).copy(),
+    integrate.solve_batch(f, jac, dfdt, total, DENSE, np.array([y0], float),
+                          a.reshape(1, -1).copy(),
                           ev[None, :, 0].copy(), ev[None, :, 1].astype(np.int64),
                           ev[None, :, 2].astype(np.int64), ev[None, :, 3].copy(),
                           np.array([len(ev)]), t_out, rtol, atol, max_steps, y_out, o_out,
