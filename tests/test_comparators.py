@@ -129,8 +129,8 @@ def test_ssri_effect_builds_over_weeks():
 
 def test_abuse_flag_counts_ketamine_doses_only_and_midazolam_amount_is_noted():
     daily_ssri = Regimen.repeated(Dose("ssri", "oral", 10.0), 24.0 * np.arange(14))
-    assert dose_warnings(daily_ssri, np.array([70.0]), 1) == ()
+    assert dose_warnings(daily_ssri, np.array([70.0])) == ()
     midazolam = Regimen((Dose("midazolam", "iv_infusion", 0.045, per_kg=True,
                               duration_h=40 / 60),))
-    (note,) = dose_warnings(midazolam, np.array([70.0]), 1)
+    (note,) = dose_warnings(midazolam, np.array([70.0]))
     assert note.startswith("midazolam is modelled as an active placebo")

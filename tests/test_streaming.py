@@ -14,7 +14,7 @@ from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.sampling import Population
 from ketasim.report import simulation as outputs
 from ketasim.scenario.files import parse_scenario
-from ketasim.simulation import engine, runner
+from ketasim.simulation import engine
 from ketasim.simulation.engine import iter_simulate, simulate
 
 DOC = {"name": "stream", "substance": "racemic",
@@ -43,18 +43,15 @@ def test_simulate_refuses_results_too_large_for_memory(monkeypatch):
                  Population(100), np.linspace(0, 1, 20))
 
 
-def test_large_run_writes_timepoints_only_and_keeps_exact_summaries(tmp_path, monkeypatch):
+def test_large_run_writes_the_kept_subjects_and_keeps_exact_summaries(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "MAX_CHUNK", 9)
-    monkeypatch.setattr(runner, "KEEP_SUBJECTS", 10)
-    monkeypatch.setattr(outputs, "MAX_TIMECOURSE_ROWS", 100)
     scenario = parse_scenario(DOC)
-    arms, paths, _notes = outputs.run_and_write(scenario, tmp_path)
+    arms, paths, _notes = outputs.run_and_write(scenario, tmp_path, keep_subjects=10)
     table = pd.read_parquet(paths[0])
-    assert sorted(table["time_h"].unique()) == [pytest.approx(40 / 60), 24.0]
-    assert len(table) == 40 * 2 and table["subject"].nunique() == 40
+    assert len(table) == 10 * scenario.output.times().size
+    assert table["subject"].nunique() == 10
     assert arms[0].data.sizes["subject"] == 10 and arms[0].n == 40
     summary = json.loads(paths[1].read_text())
-    assert any("timepoints only" in n for n in summary["notes"])
     assert any("first 10 of 40" in n for n in summary["notes"])
     # the summary covers all 40 subjects, exactly as an in-memory run computes it
     model = get_model(scenario.model)
@@ -62,9 +59,14 @@ def test_large_run_writes_timepoints_only_and_keeps_exact_summaries(tmp_path, mo
                     scenario.output.times())
     cmax = exposures(full, plasma_analytes(model))["ketamine"]["cmax_ng_ml"]
     assert summary["arms"][0]["pk"]["ketamine"]["cmax_ng_ml"]["median"] == np.median(cmax)
-    at_24 = full["ketamine_plasma_ng_ml"].sel(time=24.0).to_numpy()
+    at_24 = full["ketamine_plasma_ng_ml"].sel(time=24.0).to_numpy()[:10]
     written = table[table["time_h"] == 24.0]["ketamine_plasma_ng_ml"]
     assert np.array_equal(written, at_24.astype(np.float32))  # stored as float32
+    # every subject streamed to the file when asked
+    _, paths, _ = outputs.run_and_write(scenario, tmp_path / "all", keep_subjects=10,
+                                        full_timecourse=True)
+    table = pd.read_parquet(paths[0])
+    assert table["subject"].nunique() == 40 and len(table) == 40 * scenario.output.times().size
 
 
 def test_a_metric_no_subject_has_is_left_out_of_the_summary(tmp_path):

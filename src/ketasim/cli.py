@@ -41,7 +41,10 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
              out: Annotated[Path, typer.Option(help="output directory")] = Path("results"),
              quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
              full_timecourse: Annotated[bool, typer.Option(
-                 "--full-timecourse", help="write every row of very large runs")] = False
+                 "--full-timecourse", help="write every subject's time course")] = False,
+             keep_subjects: Annotated[int, typer.Option(
+                 help="subjects per arm whose time courses are kept for figures and the "
+                      "Parquet file (all are summarised)")] = 1000
              ) -> None:
     """Simulate a scenario; write timecourse.parquet, summary.json and figures to OUT."""
     from ketasim.report.simulation import run_and_write
@@ -60,6 +63,7 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
                     done[0] += finished_in_arm
 
             arms, paths, notes = run_and_write(sc, out, full_timecourse=full_timecourse,
+                                               keep_subjects=keep_subjects,
                                                progress=advance)
     except KetasimError as exc:
         _fail(exc)

@@ -97,9 +97,9 @@ def contraindication_warnings(regimen: Regimen, affected: dict[str, int], n: int
                  for name, (what, source) in CONTRAINDICATIONS.items() if affected[name])
 
 
-def dose_warnings(regimen: Regimen, weight_kg: np.ndarray, n: int) -> tuple[str, ...]:
-    """Flags for ketamine doses above the anaesthetic range, per dose, with the share of
-    subjects (counted among ``weight_kg``, the kept subjects, of ``n``); for more than
+def dose_warnings(regimen: Regimen, weight_kg: np.ndarray) -> tuple[str, ...]:
+    """Flags for ketamine doses above the anaesthetic range, per dose, with the number of
+    subjects (of those weighing ``weight_kg``, kg) it concerns; for more than
     :data:`MAX_DOSES_PER_WEEK` ketamine doses in 7 days; for midazolam's unused amount."""
     notes = []
     for k, dose in enumerate(regimen.doses):
@@ -109,8 +109,7 @@ def dose_warnings(regimen: Regimen, weight_kg: np.ndarray, n: int) -> tuple[str,
         per_kg = dose.amount_mg(weight_kg) / weight_kg
         above = int((per_kg > limit).sum())
         if above:
-            share = f"{above} of {n}" if weight_kg.size == n else \
-                f"{above / weight_kg.size:.1%} of {weight_kg.size} checked"
+            share = f"{above} of {weight_kg.size}"
             notes.append(f"dose {k + 1} ({dose.route}, {dose.substance}, up to "
                          f"{per_kg.max():.3g} mg/kg) is above the anaesthetic range "
                          f"(> {limit} mg/kg, Ketalar label) in {share} subjects; "

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
+from ketasim.errors import KetasimError
 from ketasim.models.mechanism.mood import SEVERITY
 from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.sampling import Population
@@ -18,28 +19,21 @@ from ketasim.report.figures import cascade_figure, concentration_figure
 from ketasim.report.summary import summary
 from ketasim.scenario.definition import Scenario
 from ketasim.simulation.engine import simulate
-from ketasim.simulation.runner import ArmResult, run_scenario
-
-#: Most rows written to timecourse.parquet at the full output grid; larger runs write the
-#: scenario's timepoints only, unless asked for everything, and say so in summary.json.
-MAX_TIMECOURSE_ROWS = 50_000_000
+from ketasim.simulation.runner import KEEP_SUBJECTS, ArmResult, run_scenario
 
 
 class TimecourseWriter:
     """Appends simulated chunks to a Parquet file: one row per arm x subject x time, columns
     ``arm, subject, time_h`` and one per output (unit in its name), stored as float32."""
 
-    def __init__(self, path: Path, labels: list[str], outputs: tuple[str, ...],
-                 times: np.ndarray | None = None) -> None:
-        self.labels, self.outputs, self.times = labels, outputs, times
+    def __init__(self, path: Path, labels: list[str], outputs: tuple[str, ...]) -> None:
+        self.labels, self.outputs = labels, outputs
         fields = [pa.field("arm", pa.dictionary(pa.int32(), pa.string())),
                   pa.field("subject", pa.int64()), pa.field("time_h", pa.float64())]
         self.schema = pa.schema(fields + [pa.field(o, pa.float32()) for o in outputs])
         self.writer = pq.ParquetWriter(path, self.schema)
 
     def __call__(self, label: str, chunk: xr.Dataset) -> None:
-        if self.times is not None:
-            chunk = chunk.sel(time=self.times)
         n, t = chunk.sizes["subject"], chunk.sizes["time"]
         arm = pa.DictionaryArray.from_arrays(
             pa.array(np.full(n * t, self.labels.index(label), np.int32)), pa.array(self.labels))
@@ -64,34 +58,40 @@ def typical_cascade(model, regimen, end_h: float, path: Path, label: str) -> Pat
 
 
 def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = False,
+                  keep_subjects: int = KEEP_SUBJECTS,
                   progress: Callable[[int], None] | None = None
                   ) -> tuple[list[ArmResult], list[Path], list[str]]:
     """Run ``scenario`` and write ``timecourse.parquet``, ``summary.json`` and one PNG per
     plasma analyte that any arm receives to ``out``; return the arms, the paths and notes on
-    what was written."""
+    what was written.
+
+    The time courses of the first ``keep_subjects`` subjects of each arm are kept (figures,
+    bands, the Parquet file) and every subject is summarised; ``full_timecourse`` streams every
+    subject's time course to the Parquet file instead.
+    """
+    if not (isinstance(keep_subjects, int) and keep_subjects >= 1):
+        raise KetasimError(f"keep_subjects: need a whole number >= 1, got {keep_subjects!r}")
     out.mkdir(parents=True, exist_ok=True)
     model = scenario.resolved_model()
-    times = scenario.output.times()
-    rows = scenario.population.n * times.size * len(scenario.arms)
-    notes, subset = [], None
-    if rows > MAX_TIMECOURSE_ROWS and not full_timecourse:
-        subset = np.array(sorted({*scenario.output.timepoints_h, scenario.output.end_h}))
-        notes.append(f"timecourse.parquet holds the {subset.size} output timepoints only: the "
-                     f"full {times.size}-point grid would be {rows:,} rows (limit "
-                     f"{MAX_TIMECOURSE_ROWS:,}); summaries use the full grid; pass "
-                     "--full-timecourse to write every row")
     paths = [out / "timecourse.parquet", out / "summary.json"]
     # uM outputs are ng/mL outputs divided by a molar mass: left out of the file to halve it
     columns = tuple(o for o in model.output_names if model.output_units[o] != "uM")
-    writer = TimecourseWriter(paths[0], [a.label for a in scenario.arms], columns, subset)
+    writer = TimecourseWriter(paths[0], [a.label for a in scenario.arms], columns)
     try:
-        arms = run_scenario(scenario, progress=progress, sink=writer)
+        arms = run_scenario(scenario, progress=progress,
+                            sink=writer if full_timecourse else None,
+                            keep_subjects=keep_subjects)
+        if not full_timecourse:
+            for arm in arms:
+                writer(arm.label, arm.data)
     finally:
         writer.close()
+    notes = []
     kept = arms[0].data.sizes["subject"]
     if kept < scenario.population.n:
-        notes.append(f"figure bands come from the first {kept:,} of {scenario.population.n:,} "
-                     "subjects; summary metrics use every subject")
+        notes.append(f"timecourse.parquet and the figure bands hold the first {kept:,} of "
+                     f"{scenario.population.n:,} subjects per arm (--keep-subjects, or "
+                     "--full-timecourse for all); summary metrics use every subject")
     paths[1].write_text(json.dumps(summary(scenario, arms, notes), indent=2, allow_nan=False)
                         + "\n")
     for analyte, (output, _) in plasma_analytes(model).items():

@@ -1,7 +1,8 @@
 """Run a scenario: every arm through the engine, chunk by chunk, into small accumulators.
 
-Each chunk of subjects goes to the exposure metrics, the kept time courses (the first
-:data:`KEEP_SUBJECTS`, for bands and figures), the safety endpoints, the counts behind the
+Each chunk of subjects goes to the exposure metrics, the kept time courses (outputs of the
+first :data:`KEEP_SUBJECTS`, for bands, figures and the written time course), the safety
+endpoints, the counts behind the
 warnings and an optional sink (e.g. the Parquet writer); a model with ``depression_severity``
 is rated at clinic visits on the way (:func:`ketasim.clinical.visits.rate_arm`). Memory stays
 that of one chunk and the kept subjects.
@@ -27,8 +28,9 @@ from ketasim.population.cohorts import ATTRIBUTES
 from ketasim.scenario.definition import Arm, Scenario
 from ketasim.simulation.engine import accumulate
 
-#: Subjects whose whole time courses are kept per arm; percentile bands come from them.
-KEEP_SUBJECTS = 20_000
+#: Subjects whose time courses (outputs) are kept per arm by default; percentile bands and
+#: figures come from them, summary metrics from every subject.
+KEEP_SUBJECTS = 1_000
 
 Sink = Callable[[str, xr.Dataset], None]
 
@@ -39,7 +41,8 @@ class ArmResult:
     mechanism model, its clinical outcomes and safety endpoints.
 
     ``exposure[analyte][metric]`` holds one value per subject of the whole population;
-    ``data`` holds the first ``min(n, KEEP_SUBJECTS)`` subjects (all of them when n is small).
+    ``data`` holds the outputs (float32) and covariates of the first ``keep_subjects`` subjects
+    (all of them when n is small).
     """
 
     label: str
@@ -65,19 +68,36 @@ class OnGrid:
 
 
 class Kept:
-    """The first ``limit`` subjects' time courses."""
+    """The first ``limit`` subjects' outputs (float32: a figure or a file loses nothing),
+    parameters and covariates, copied out of the chunk so that the chunk itself is freed."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, model: Model, limit: int) -> None:
+        self.states, self.outputs = model.state_names, model.output_names
         self.limit = limit
         self.parts: list[xr.Dataset] = []
 
     def add(self, chunk: xr.Dataset) -> None:
         room = self.limit - sum(c.sizes["subject"] for c in self.parts)
-        if room > 0:
-            self.parts.append(chunk.isel(subject=slice(0, room)))
+        if room > 0 or not self.parts:  # an empty first part keeps the time axis
+            part = chunk.drop_vars(self.states).isel(subject=slice(0, max(room, 0)))
+            self.parts.append(part.assign({o: part[o].astype(np.float32)
+                                           for o in self.outputs}))
 
     def data(self) -> xr.Dataset:
         return self.parts[0] if len(self.parts) == 1 else xr.concat(self.parts, dim="subject")
+
+
+class Column:
+    """One per-subject variable (e.g. ``weight_kg``) of every subject."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.parts = name, []
+
+    def add(self, chunk: xr.Dataset) -> None:
+        self.parts.append(chunk[self.name].to_numpy())
+
+    def values(self) -> np.ndarray:
+        return np.concatenate(self.parts)
 
 
 class OutsideModel:
@@ -109,24 +129,28 @@ class ToSink:
 
 
 def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = None,
-                 sink: Sink | None = None) -> list[ArmResult]:
+                 sink: Sink | None = None, keep_subjects: int = KEEP_SUBJECTS
+                 ) -> list[ArmResult]:
     """Simulate every arm of ``scenario`` on the same virtual patients (same seed).
 
     ``progress`` gets the number of subjects done in the current arm; ``sink(label, chunk)``
-    gets every chunk of simulated subjects at the output grid.
+    gets every chunk of simulated subjects at the output grid; ``keep_subjects``: how many
+    subjects' time courses each ArmResult holds.
     """
     model = scenario.resolved_model()
-    return [_run_arm(scenario, model, arm, progress, sink) for arm in scenario.arms]
+    return [_run_arm(scenario, model, arm, progress, sink, keep_subjects)
+            for arm in scenario.arms]
 
 
 def _run_arm(scenario: Scenario, model: Model, arm: Arm,
-             progress: Callable[[int], None] | None, sink: Sink | None) -> ArmResult:
+             progress: Callable[[int], None] | None, sink: Sink | None,
+             keep_subjects: int) -> ArmResult:
     out, population = scenario.output, scenario.population
     times = out.times()
     exposure = Exposure(plasma_analytes(model))
-    kept, outside = Kept(KEEP_SUBJECTS), OutsideModel(model)
+    kept, outside, weights = Kept(model, keep_subjects), OutsideModel(model), Column("weight_kg")
     on_grid = OnGrid(times, *([ToSink(sink, arm.label)] if sink else []), exposure, kept,
-                     outside)
+                     outside, weights)
     safety, affected = SafetyPeaks(model.outputs), Contraindicated()
     outcomes = None
     if SEVERITY in model.outputs:
@@ -139,8 +163,7 @@ def _run_arm(scenario: Scenario, model: Model, arm: Arm,
     else:
         accumulate(model, arm.regimen, population, times, (on_grid, safety, affected),
                    progress=progress)
-    data = kept.data()
-    notes = dose_warnings(arm.regimen, data["weight_kg"].to_numpy(), population.n)
+    notes = dose_warnings(arm.regimen, weights.values())
     notes += tuple(f"population.{name} is set but model {model.name} does not use it "
                    "(no data for its effect); ignored"
                    for name in population.fixed
@@ -148,5 +171,5 @@ def _run_arm(scenario: Scenario, model: Model, arm: Arm,
                                    *ATTRIBUTES))
     notes += outside.warnings(model.name, population.n)
     notes += affected.warnings(arm.regimen, population.n)
-    return ArmResult(arm.label, arm.regimen, population.n, data, exposure.result(), notes,
-                     outcomes, safety.result())
+    return ArmResult(arm.label, arm.regimen, population.n, kept.data(), exposure.result(),
+                     notes, outcomes, safety.result())
