@@ -91,7 +91,8 @@ class Column:
     """One per-subject variable (e.g. ``weight_kg``) of every subject."""
 
     def __init__(self, name: str) -> None:
-        self.name, self.parts = name, []
+        self.name = name
+        self.parts: list[np.ndarray] = []
 
     def add(self, chunk: xr.Dataset) -> None:
         self.parts.append(chunk[self.name].to_numpy())
