@@ -259,3 +259,41 @@ def validate_command(
           f"model's 90% prediction interval ({result['fraction_inside']:.0%})")
     for p in paths[:2]:
         print(f"wrote {p}")
+
+
+@app.command("sweep")
+def sweep_command(
+        sweep_file: Annotated[Path, typer.Argument(help="sweep TOML file")],
+        out: Annotated[Path, typer.Option(help="output directory")] = Path("results/sweep"),
+        scheduler: Annotated[str | None, typer.Option(
+            help="Dask scheduler address (tcp://host:8786), or 'synchronous' to run here; "
+                 "default: a local cluster")] = None,
+        workers: Annotated[int | None, typer.Option(
+            help="processes of the local cluster (default: one per core)")] = None,
+        resume: Annotated[bool, typer.Option(
+            "--resume", help="finish a sweep interrupted in OUT; recomputes nothing")] = False,
+        yes: Annotated[bool, typer.Option(
+            "--yes", help="run a grid larger than the limit without asking")] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False
+        ) -> None:
+    """Run a grid of scenarios (SWEEP_FILE) on Dask; write parts/, manifest.json and
+    summary.csv to OUT."""
+    from ketasim.sweep.definition import MAX_POINTS, load_sweep
+    from ketasim.sweep.run import run_sweep
+
+    if workers is not None and not 1 <= workers <= 1024:
+        _fail(KetasimError(f"--workers: must be from 1 to 1024, got {workers}"))
+    try:
+        sweep = load_sweep(sweep_file)
+        if len(sweep.points) > MAX_POINTS and not yes:
+            raise KetasimError(f"axes: the grid has {len(sweep.points):,} scenarios, more than "
+                               f"{MAX_POINTS:,}; pass --yes to run it")
+        with Progress(console=_err, disable=quiet, transient=True) as bar:
+            task = bar.add_task("tasks", total=None)
+            table = run_sweep(sweep, out, scheduler=scheduler, workers=workers, resume=resume,
+                              progress=lambda done, total: bar.update(task, completed=done,
+                                                                      total=total))
+    except (KetasimError, OSError) as exc:
+        _fail(exc)
+    print(f"{len(sweep.points)} scenarios x {table['arm'].nunique()} arms; wrote "
+          f"{out / 'summary.csv'} and {out / 'parts'}")

@@ -18,6 +18,8 @@ CLINIC = 7_001
 OWN_SCALES = 7_002
 #: Trial replicates (``trials.run``): which pooled patients, dropouts; per n and replicate.
 TRIALS = 9_001
+#: Sweeps (``sweep.run``): the population seed of each block of a scenario's patients.
+SWEEP = 9_101
 
 
 def rng(seed: int, stream: int, *keys: int) -> np.random.Generator:

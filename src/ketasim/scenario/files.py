@@ -259,8 +259,9 @@ def _build(doc: _FileIn) -> Scenario:
                     parameters, design)
 
 
-def parse_scenario(doc: dict, source: str = "<scenario>") -> Scenario:
-    """A Scenario from a parsed TOML document; errors are one line, prefixed by `source`."""
+def parse_scenario(doc: dict, source: str | None = "<scenario>") -> Scenario:
+    """A Scenario from a parsed TOML document; errors are one line, prefixed by `source`
+    (unless None)."""
     try:
         if not isinstance(doc, dict):
             raise ScenarioError(f"scenario: expected a table of keys, got {show(doc)}")
@@ -270,7 +271,7 @@ def parse_scenario(doc: dict, source: str = "<scenario>") -> Scenario:
             raise ScenarioError(_one_line(error)) from None
         return _build(structure)
     except KetasimError as error:
-        raise ScenarioError(f"{source}: {error}") from None
+        raise ScenarioError(str(error) if source is None else f"{source}: {error}") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

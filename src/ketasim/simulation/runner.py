@@ -19,7 +19,7 @@ import xarray as xr
 from ketasim.analysis.nca import Exposure
 from ketasim.clinical.outcomes import ArmOutcomes, arm_outcomes, rated_scales
 from ketasim.clinical.safety import Contraindicated, Safety, SafetyPeaks, dose_warnings
-from ketasim.clinical.visits import rate_arm, visit_times
+from ketasim.clinical.visits import Ratings, rate_arm, visit_times
 from ketasim.dosing import Regimen
 from ketasim.modeling.spec import Model
 from ketasim.models.mechanism.mood import SEVERITY
@@ -38,7 +38,7 @@ Sink = Callable[[str, xr.Dataset], None]
 @dataclass(frozen=True)
 class ArmResult:
     """One arm: its exposure per subject, the kept time courses, its warnings and, for a
-    mechanism model, its clinical outcomes and safety endpoints.
+    mechanism model, its clinical outcomes, its patients' ratings and safety endpoints.
 
     ``exposure[analyte][metric]`` holds one value per subject of the whole population;
     ``data`` holds the outputs (float32) and covariates of the first ``keep_subjects`` subjects
@@ -53,6 +53,7 @@ class ArmResult:
     warnings: tuple[str, ...]
     outcomes: ArmOutcomes | None = None
     safety: Safety | None = None
+    ratings: Ratings | None = None
 
 
 class OnGrid:
@@ -153,7 +154,7 @@ def _run_arm(scenario: Scenario, model: Model, arm: Arm,
     on_grid = OnGrid(times, *([ToSink(sink, arm.label)] if sink else []), exposure, kept,
                      outside, weights)
     safety, affected = SafetyPeaks(model.outputs), Contraindicated()
-    outcomes = None
+    outcomes, ratings = None, None
     if SEVERITY in model.outputs:
         ratings = rate_arm(model, arm.regimen, population,
                            visit_times(arm.regimen, out.timepoints_h, out.end_h),
@@ -173,4 +174,4 @@ def _run_arm(scenario: Scenario, model: Model, arm: Arm,
     notes += outside.warnings(model.name, population.n)
     notes += affected.warnings(arm.regimen, population.n)
     return ArmResult(arm.label, arm.regimen, population.n, kept.data(), exposure.result(),
-                     notes, outcomes, safety.result())
+                     notes, outcomes, safety.result(), ratings)
