@@ -175,3 +175,28 @@ def test_withdrawal_without_responders_replicates_and_power_are_refused(tmp_path
         run_trial(scenario, 0, tmp_path)
     with pytest.raises(ScenarioError, match=r"^target-power: must be between 0 and 1"):
         run_trial(scenario, 10, tmp_path, target_power=1.0)
+
+
+@pytest.mark.slow
+def test_a_trial_on_a_dask_cluster_gives_the_same_trials(tmp_path, monkeypatch):
+    """Pools and replicate blocks on a 2-worker LocalCluster: trial.json as in this process;
+    an unreachable scheduler is a one-line error naming --scheduler."""
+    from dask.distributed import LocalCluster
+
+    from ketasim import distributed
+    from ketasim.errors import KetasimError
+    from ketasim.trials import run
+
+    monkeypatch.setattr(run, "REPLICATE_BLOCK", 7)  # several blocks for 30 trials
+    scenario = parse_scenario(_doc(
+        [{"label": "saline", "substance": "placebo", "doses": [_SALINE]},
+         {"label": "ketamine", "substance": "racemic",
+          "doses": [_SALINE | {"amount": "0.5 mg/kg"}]}], {"control": "saline"}, n=10))
+    here = run_trial(scenario, 30, tmp_path / "here", pool_n=80)
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        there = run_trial(scenario, 30, tmp_path / "there", pool_n=80,
+                          scheduler=cluster.scheduler_address)
+    assert there == here
+    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(KetasimError, match=r"^--scheduler: cannot connect to tcp://127\.0\.0\.1:9"):
+        run_trial(scenario, 30, tmp_path / "none", pool_n=80, scheduler="tcp://127.0.0.1:9")

@@ -177,14 +177,22 @@ def trial(scenario: Annotated[Path, typer.Argument(help="scenario TOML file with
           target_power: Annotated[float | None, typer.Option(
               help="also search the sample size per arm for this power, e.g. 0.8")] = None,
           pool: Annotated[int | None, typer.Option(
-              help="virtual patients simulated per arm (default 4 x n, 2,000-50,000)")] = None
+              help="virtual patients simulated per arm (default 4 x n, 2,000-50,000)")] = None,
+          scheduler: Annotated[str | None, typer.Option(
+              help="Dask scheduler address (tcp://host:8786) to run the pools and replicates "
+                   "on; default: this process")] = None,
+          quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False
           ) -> None:
     """Simulate REPLICATES trials of SCENARIO; write trial.json and figures to OUT."""
     from ketasim.report.trial import run_trial
     from ketasim.scenario.files import load_scenario
 
     try:
-        result = run_trial(load_scenario(scenario), replicates, out, target_power, pool)
+        with Progress(console=_err, disable=quiet, transient=True) as bar:
+            task = bar.add_task("trial", total=None)
+            result = run_trial(load_scenario(scenario), replicates, out, target_power, pool,
+                               scheduler, lambda stage, done, total: bar.update(
+                                   task, description=stage, completed=done, total=total))
     except KetasimError as exc:
         _fail(exc)
     effect = result["effect"]

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -17,6 +19,7 @@ from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 from ketasim import streams
 from ketasim.analysis.statistics import spread
 from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding
+from ketasim.distributed import dask_client
 from ketasim.errors import ScenarioError
 from ketasim.scenario.definition import Scenario
 from ketasim.scenario.files import TRIAL_DEFAULTS
@@ -48,11 +51,22 @@ def summarise(trials: list[dict], design: TrialDesign) -> list[dict]:
 
 
 def run_trial(scenario: Scenario, replicates: int, out: Path,
-              target_power: float | None = None, pool_n: int | None = None) -> dict:
+              target_power: float | None = None, pool_n: int | None = None,
+              scheduler: str | None = None,
+              progress: Callable[[str, int, int], None] | None = None) -> dict:
     """Simulate ``replicates`` trials of ``scenario`` (its ``[trial]`` table; population.n
     patients per arm), write ``trial.json`` and figures to ``out`` and return the summary.
     ``pool_n``: virtual patients simulated per arm (default 4 n within
-    :data:`POOL_MIN`-:data:`POOL_MAX`)."""
+    :data:`POOL_MIN`-:data:`POOL_MAX`); ``scheduler``: a Dask scheduler address to simulate
+    the pools and the replicates on (same numbers as here); ``progress(stage, done, total)``.
+    """
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(dask_client(scheduler)) if scheduler else None
+        return _run_trial(scenario, replicates, out, target_power, pool_n, client,
+                          progress or (lambda stage, done, total: None))
+
+
+def _run_trial(scenario, replicates, out, target_power, pool_n, client, progress) -> dict:
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
         raise ScenarioError(f"replicates: must be a whole number >= 1, got {replicates!r}")
     if target_power is not None and not 0 < target_power < 1:
@@ -64,7 +78,9 @@ def run_trial(scenario: Scenario, replicates: int, out: Path,
         pool_n = int(np.clip(4 * n, POOL_MIN, POOL_MAX))
     elif isinstance(pool_n, bool) or not isinstance(pool_n, int) or pool_n < 2:
         raise ScenarioError(f"pool: must be a whole number >= 2, got {pool_n!r}")
-    pools = simulate_pools(scenario, design, pool_n)
+    progress("virtual patients", 0, 1)
+    pools = simulate_pools(scenario, design, pool_n, client)
+    progress("trials", 0, replicates)
     criteria = scenario.criteria
     if design.design == "randomized_withdrawal":
         randomize = cast(float, design.randomize_h)  # trial_design gives every withdrawal one
@@ -75,7 +91,8 @@ def run_trial(scenario: Scenario, replicates: int, out: Path,
                                 f"{randomize:g} h, so none can be randomized")
     seed = scenario.population.seed
     trials = replicate(pools, design, n, replicates, seed, criteria.response_fraction,
-                       criteria.remission_max)
+                       criteria.remission_max, client,
+                       lambda done: progress("trials", done, replicates))
     comparisons = summarise(trials, design)
     first = comparisons[0]
     result = {"scenario": scenario.name, "design": design.design, "n_per_arm": n,
@@ -89,8 +106,10 @@ def run_trial(scenario: Scenario, replicates: int, out: Path,
                         "ANCOVA and binary endpoints use the patients still in the trial at "
                         "the primary visit (completers)"]}
     if target_power is not None:
+        progress("sample size", 0, 1)
         result["sample_size"] = sample_size(pools, design, target_power, replicates, seed,
-                                            criteria.response_fraction, criteria.remission_max)
+                                            criteria.response_fraction, criteria.remission_max,
+                                            client)
     out.mkdir(parents=True, exist_ok=True)
     (out / "trial.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     forest(comparisons, design, out / "forest.png", scenario.name)

@@ -11,11 +11,9 @@ runs only the tasks without a part. At the end the parts are summarised into
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import pandas as pd
 
 from ketasim import streams
 from ketasim.clinical.endpoints import responding, time_columns
+from ketasim.distributed import dask_client
 from ketasim.errors import KetasimError
 from ketasim.simulation.runner import run_scenario
 from ketasim.sweep.definition import Point, Sweep
@@ -93,22 +92,6 @@ def run_task(point: Point, task: Task, chunk: int, parts: str) -> int:
     return len(table)
 
 
-@contextlib.contextmanager
-def _client(scheduler: str | None, workers: int | None) -> Iterator:
-    """A Dask client: of the scheduler at ``scheduler``, or of a new LocalCluster."""
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler:
-        with Client(scheduler) as client:
-            yield client
-        return
-    count = workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
-        yield client
-
-
 def _prepare(sweep: Sweep, out: Path, resume: bool) -> tuple[list[Task], Path]:
     """The tasks still to run, after writing (or, resuming, checking) the manifest."""
     parts = out / "parts"
@@ -163,7 +146,7 @@ def run_sweep(sweep: Sweep, out: Path, *, scheduler: str | None = None,
     elif todo:
         from dask.distributed import as_completed
 
-        with _client(scheduler, workers) as client:
+        with dask_client(scheduler, workers) as client:
             futures = [client.submit(run_task, points[t.point], t, sweep.chunk, str(parts),
                                      key=f"ketasim-{sweep.fingerprint}-{t.id}", retries=2)
                        for t in todo]

@@ -14,6 +14,7 @@ to relapse among responders randomized at ``randomize``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -40,6 +41,8 @@ from ketasim.trials.design import TrialDesign
 POOL_MIN, POOL_MAX = 2_000, 50_000
 #: Largest sample size per arm the search tries.
 MAX_N_PER_ARM = 5_000
+#: Trials per block (one Dask task when distributed).
+REPLICATE_BLOCK = 50
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,10 @@ def _shifted(regimen: Regimen, by_h: float) -> tuple:
     return tuple(replace(d, time_h=d.time_h + by_h) for d in regimen.doses)
 
 
-def simulate_pools(scenario: Scenario, design: TrialDesign, pool_n: int) -> dict[str, Pool]:
-    """The pools a design draws from, by arm label (crossover: by sequence "AB", "BA")."""
+def simulate_pools(scenario: Scenario, design: TrialDesign, pool_n: int,
+                   client=None) -> dict[str, Pool]:
+    """The pools a design draws from, by arm label (crossover: by sequence "AB", "BA"); with a
+    Dask ``client``, each pool is simulated on a worker."""
     if SEVERITY not in scenario.resolved_model().outputs:
         raise ScenarioError(f"model: {scenario.model} has no depression severity; a trial "
                             "needs a '+mechanism' model")
@@ -85,14 +90,18 @@ def simulate_pools(scenario: Scenario, design: TrialDesign, pool_n: int) -> dict
     if design.design == "crossover":
         washout = cast(float, design.washout_h)  # trial_design gives every crossover one
         a, b = arms[design.control], arms[design.treated[0]]
-        return {"AB": _pool(scenario, Regimen(a.doses + _shifted(b, washout)),
-                            pool_n, seed, times),
-                "BA": _pool(scenario, Regimen(b.doses + _shifted(a, washout)),
-                            pool_n, seed + 1, times)}
-    # withdrawal: the same patients in both arms (identical until randomization)
-    same = design.design == "randomized_withdrawal"
-    return {label: _pool(scenario, regimen, pool_n, seed if same else seed + k, times)
-            for k, (label, regimen) in enumerate(arms.items())}
+        jobs = {"AB": (Regimen(a.doses + _shifted(b, washout)), seed),
+                "BA": (Regimen(b.doses + _shifted(a, washout)), seed + 1)}
+    else:  # withdrawal: the same patients in both arms (identical until randomization)
+        same = design.design == "randomized_withdrawal"
+        jobs = {label: (regimen, seed if same else seed + k)
+                for k, (label, regimen) in enumerate(arms.items())}
+    if client is None:
+        return {label: _pool(scenario, regimen, pool_n, s, times)
+                for label, (regimen, s) in jobs.items()}
+    futures = {label: client.submit(_pool, scenario, regimen, pool_n, s, times)
+               for label, (regimen, s) in jobs.items()}
+    return {label: future.result() for label, future in futures.items()}
 
 
 def _dropout_h(rng: np.random.Generator, n: int, per_week: float) -> np.ndarray:
@@ -170,10 +179,32 @@ def _parallel(pools: dict[str, Pool], design: TrialDesign, n: int, rng: np.rando
 
 def replicate(pools: dict[str, Pool], design: TrialDesign, n: int, replicates: int,
               seed: int, response_fraction: float = RESPONSE_FRACTION,
-              remission_max: float = REMISSION_MAX) -> list[dict]:
-    """``replicates`` trials of ``n`` per arm, each from its own random stream."""
+              remission_max: float = REMISSION_MAX, client=None,
+              progress: Callable[[int], None] | None = None) -> list[dict]:
+    """``replicates`` trials of ``n`` per arm, each from its own random stream, so that blocks
+    of :data:`REPLICATE_BLOCK` give the same trials wherever they run: here, or with a Dask
+    ``client`` on its workers. ``progress`` gets the number of trials done."""
+    blocks = [range(lo, min(lo + REPLICATE_BLOCK, replicates))
+              for lo in range(0, replicates, REPLICATE_BLOCK)]
+    args = (design, n, seed, response_fraction, remission_max)
+    if client is None:
+        results = (_replicates(pools, block, *args) for block in blocks)
+    else:
+        shared = client.scatter(pools, broadcast=True)
+        results = (f.result() for f in [client.submit(_replicates, shared, block, *args)
+                                        for block in blocks])
+    trials: list[dict] = []
+    for result in results:
+        trials += result
+        if progress:
+            progress(len(trials))
+    return trials
+
+
+def _replicates(pools: dict[str, Pool], block: range, design: TrialDesign, n: int, seed: int,
+                response_fraction: float, remission_max: float) -> list[dict]:
     return [one_trial(pools, design, n, streams.rng(seed, streams.TRIALS, n, r),
-                      response_fraction, remission_max) for r in range(replicates)]
+                      response_fraction, remission_max) for r in block]
 
 
 def power(trials: list[dict], label: str, alpha: float) -> float:
@@ -182,14 +213,15 @@ def power(trials: list[dict], label: str, alpha: float) -> float:
 
 
 def sample_size(pools: dict[str, Pool], design: TrialDesign, target: float, replicates: int,
-                seed: int, response_fraction: float, remission_max: float) -> dict:
+                seed: int, response_fraction: float, remission_max: float,
+                client=None) -> dict:
     """Smallest ``n`` per arm whose power (first treated arm) reaches ``target``: doubling
     from 4, then bisection; ``None`` if not reached at :data:`MAX_N_PER_ARM`."""
     label = design.treated[0]
 
     def at(n: int) -> float:
         return power(replicate(pools, design, n, replicates, seed, response_fraction,
-                               remission_max), label, design.alpha)
+                               remission_max, client), label, design.alpha)
 
     tried: dict[int, float] = {}
     lo, hi = 2, 4
