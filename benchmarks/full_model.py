@@ -18,12 +18,12 @@ output's peak in that subject must stay below :data:`AGREEMENT`.
 from __future__ import annotations
 
 import itertools
-import time
 
 import libsbml
 import numba
 import numpy as np
 import roadrunner
+from common import best_of
 from scipy.integrate import solve_ivp
 
 from ketasim.clinical.visits import rate_arm
@@ -47,16 +47,6 @@ GRIDS = {"visits": VISITS, "hourly": HOURLY}
 AGREEMENT = 1e-4
 #: One calibration evaluation: 10 arms of 300 patients, rated at the visits (MADRS).
 CALIBRATION_ARMS, CALIBRATION_N = 10, 300
-
-
-def best_of(repeat: int, fn, *args):
-    """(shortest wall time of ``repeat`` calls in s, result of the last call)."""
-    best, result = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn(*args)
-        best = min(best, time.perf_counter() - t0)
-    return best, result
 
 
 def run_ketasim(n: int, times: np.ndarray, threads: int):

@@ -57,16 +57,19 @@ def simulate(model: Model, regimen: Regimen | Sequence[Regimen], population: Pop
         raise KetasimError(f"population.n: {population.n:,} subjects x {np.size(times):,} times "
                            f"need {size / 2**30:.0f} GiB; use iter_simulate (chunks) or fewer "
                            "subjects or output times")
-    chunks = list(iter_simulate(model, regimen, population, times, rtol=rtol, atol=atol,
-                                max_steps=max_steps, progress=progress))
-    return chunks[0] if len(chunks) == 1 else xr.concat(chunks, dim="subject")
+    # one chunk: the result is held whole anyway, and joining chunks would copy it
+    (data,) = iter_simulate(model, regimen, population, times, rtol=rtol, atol=atol,
+                            max_steps=max_steps, progress=progress, chunk=population.n)
+    return data
 
 
 def iter_simulate(model: Model, regimen: Regimen | Sequence[Regimen], population: Population,
                   times: Sequence[float] | np.ndarray, *, rtol: float = 1e-6,
                   atol: float = 1e-9, max_steps: int = 1_000_000,
-                  progress: Callable[[int], None] | None = None) -> Iterator[xr.Dataset]:
-    """:func:`simulate` in chunks of subjects, for populations too large to hold at once.
+                  progress: Callable[[int], None] | None = None,
+                  chunk: int | None = None) -> Iterator[xr.Dataset]:
+    """:func:`simulate` in chunks of ``chunk`` subjects (default: as many as fit in
+    :data:`CHUNK_BYTES`, at most :data:`MAX_CHUNK`), for populations too large to hold at once.
 
     Yields one Dataset per chunk, in subject order, identical to the matching slice of
     :func:`simulate`. ``subject`` holds global ids: 0..n-1, or with a screening each kept
@@ -79,7 +82,8 @@ def iter_simulate(model: Model, regimen: Regimen | Sequence[Regimen], population
     subjects = population.sample(model)
     k = kernel.load(model)
     n, n_s, n_o = population.n, len(model.states), len(model.outputs)
-    chunk = int(np.clip(CHUNK_BYTES // (t_out.size * (n_s + n_o) * 8), 1, MAX_CHUNK))
+    if chunk is None:
+        chunk = int(np.clip(CHUNK_BYTES // (t_out.size * (n_s + n_o) * 8), 1, MAX_CHUNK))
     y0 = np.array([s.initial for s in model.states], dtype=float)
     for lo in range(0, n, chunk):
         hi = min(lo + chunk, n)
