@@ -6,9 +6,11 @@ Levels are changes from the patient's pre-dose baseline (0 = baseline) unless na
 
 - disinhibition D = O_int * (1 - O_pyr): block on interneurons disinhibits pyramidal cells,
   direct block of pyramidal cells cancels it at anaesthetic occupancy (the inverted U);
-- glutamate G: dG/dt = (1 + glu_gain * D * (1 - glu_adapt * H) + hnk - G) / tau_glu, with a
-  slower homeostatic adaptation dH/dt = (D - H) / tau_glu_adapt that makes the surge transient;
-- AMPA drive a = (G - 1) * (1 - ampa_block);
+- glutamate G = 1 + E, its excess E over baseline the state (so that the error control of the
+  solver sees the surge, not the baseline of 1): dE/dt = (glu_gain * max(D - glu_adapt * H, 0)
+  + hnk - E) / tau_glu, with a slower homeostatic adaptation dH/dt = (D - H) / tau_glu_adapt
+  that makes the surge transient;
+- AMPA drive a = E * (1 - ampa_block);
 - BDNF released B: dB/dt = (bdnf_val66met * a * (1 + eef2_gain * O_int) - B) / tau_bdnf
   (release needs AMPA activity; resting NMDA block de-represses BDNF translation via eEF2);
 - TrkB -> mTORC1 M: dM/dt = ((1 - rapamycin) * (1 - bdnf_block) * B - M) / tau_mtor;
@@ -164,7 +166,8 @@ HNK_PARAMETERS = (
 )
 
 _STATES = (
-    State("glutamate", "1", 1.0, "extracellular glutamate, ratio to baseline"),
+    State("glutamate_excess", "1", 0.0, "extracellular glutamate above baseline, fraction of "
+          "baseline"),
     State("glu_adaptation", "1", description="homeostatic adaptation of the surge"),
     State("bdnf", "1", description="released BDNF above baseline"),
     State("mtorc1", "1", description="TrkB-mTORC1 activation above baseline"),
@@ -184,7 +187,7 @@ def cascade(hnk: bool) -> Model:
     hnk_term = " + hnk_nmda_independent * hnk_gain * hill(nk_um, hnk_ec50, 1)" if hnk else ""
     # every output is relative to baseline or a change of a relative level (unit 1)
     outputs = {
-        "glutamate_rel": "glutamate",
+        "glutamate_rel": "1 + glutamate_excess",
         "ampa_drive": "ampa",
         "bdnf_rel": "1 + trkb",
         "mtorc1_rel": "1 + mtorc1",
@@ -203,14 +206,14 @@ def cascade(hnk: bool) -> Model:
         states=_STATES, parameters=PARAMETERS + (HNK_PARAMETERS if hnk else ()),
         assignments=(
             ("disinhibition", "occ_int * (1 - occ_pyr)"),
-            ("ampa", "(glutamate - 1) * (1 - ampa_block)"),
+            ("ampa", "glutamate_excess * (1 - ampa_block)"),
             ("trkb", "(1 - bdnf_block) * bdnf"),
             ("inflammation_now", "inflammation * exp(il6_rise - il6_fall)"),
             ("spine_room", "stress * stress_synapse_loss - spines_new - spines_stable_gain")),
         odes={
-            "glutamate": "(1 + glu_gain * (1 - benzodiazepine_blunting * benzodiazepine) * "
-                         "max(disinhibition - glu_adapt * glu_adaptation, 0)"
-                         f"{hnk_term} - glutamate) / tau_glu",
+            "glutamate_excess": "(glu_gain * (1 - benzodiazepine_blunting * benzodiazepine) * "
+                                "max(disinhibition - glu_adapt * glu_adaptation, 0)"
+                                f"{hnk_term} - glutamate_excess) / tau_glu",
             "glu_adaptation": "(disinhibition - glu_adaptation) / tau_glu_adapt",
             "bdnf": "(bdnf_val66met * ampa * (1 + eef2_gain * occ_int) - bdnf) / tau_bdnf",
             "mtorc1": "((1 - rapamycin) * trkb - mtorc1) / tau_mtor",
