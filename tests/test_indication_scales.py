@@ -203,10 +203,10 @@ def summarise(cohort: str, response_fraction: float = 0.5, remission_max: float 
     data = xr.Dataset({"depression_severity": (("subject", "time"), sev),
                        "madrs_baseline": ("subject", sc.baseline_madrs(np.arange(n), 11, cohort))},
                       coords={"subject": np.arange(n), "time": times})
-    visits = Visits(times)
+    visits = Visits(times, 11, cohort, rated_scales(cohort))
     visits.add(data.isel(subject=slice(0, n // 3)))
     visits.add(data.isel(subject=slice(n // 3, n)))
-    summary = arm_outcomes(visits.rate(11, cohort, rated_scales(cohort)), regimen, (4.0, 24.0),
+    summary = arm_outcomes(visits.ratings(), regimen, (4.0, 24.0),
                            cohort, Criteria(response_fraction, remission_max))
     r = sc.RATINGS[cohort]
     scores = sc.measure(sev, np.arange(n), 11, cohort, (*sc.SCALE_NAMES, *r.own))

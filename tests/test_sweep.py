@@ -154,3 +154,10 @@ def _toml(doc: dict) -> str:
         lines.append(f"[{key}]")
         lines.extend(f"{k} = {json.dumps(v)}" for k, v in value.items())
     return "\n".join(lines) + "\n"
+
+
+def test_the_example_sweep_reads():
+    from ketasim.sweep.definition import load_sweep
+
+    example = load_sweep(Path(__file__).parents[1] / "examples" / "sweep_dose_by_cohort.toml")
+    assert len(example.points) == 9 and len(tasks(example)) == 9 * 2

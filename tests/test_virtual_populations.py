@@ -168,19 +168,20 @@ def test_screening_keeps_n_and_every_kept_subject_meets_the_criteria():
 def test_clinic_rates_kept_subjects_from_the_screened_baseline():
     model = ks.get_model("racemic_sr+mechanism")
     p = Population(40, seed=8, madrs_min=36)
-    visits = Visits(np.array([0.0, 24.0]))
-    ids = []
+    visits = Visits(np.array([0.0, 24.0]), 8, "trd", ("madrs",))
+    ids, severity = [], []
     for chunk in engine.iter_simulate(model, INFUSION, p, [0.0, 24.0]):
         visits.add(chunk)
         ids.append(chunk["subject"].to_numpy())
+        severity.append(chunk[SEVERITY].to_numpy())
     ids = np.concatenate(ids)
     assert np.array_equal(ids, p.sample(model).ids)
-    rated = visits.rate(8, "trd", ("madrs",))
+    rated = visits.ratings()
     assert np.array_equal(np.concatenate(visits.baselines), p.sample(model).covariates[
         "madrs_baseline"])  # the population's attribute, drawn once
     assert np.array_equal(rated.true_baseline["madrs"], sc.baseline_madrs(ids, 8, "trd"))
     assert rated.true_baseline["madrs"].min() >= 36
-    drawn = sc.measure(np.concatenate(visits.severity), ids, 8, "trd", ("madrs",))
+    drawn = sc.measure(np.concatenate(severity), ids, 8, "trd", ("madrs",))
     assert np.array_equal(rated.scores["madrs"], drawn["madrs"])
     assert SEVERITY in model.outputs
 

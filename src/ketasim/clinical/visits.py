@@ -1,8 +1,9 @@
 """Clinic visits of a simulated arm: the one path from an arm to scores.
 
-:func:`rate_arm` simulates an arm chunk by chunk, keeps each chunk's ``depression_severity``
-(fraction of each patient's baseline) at the visit times only, so that populations of millions
-fit in memory, and rates it on the scales asked for (:func:`ketasim.clinical.scales.measure`).
+:func:`rate_arm` simulates an arm chunk by chunk and rates each chunk's
+``depression_severity`` (fraction of each patient's baseline) at the visit times on the scales
+asked for (:func:`ketasim.clinical.scales.measure`) as it comes, keeping only the scores, so
+that populations of millions fit in memory.
 The summary, the trial pools, the calibration and the validation all rate through it.
 :func:`visit_times` gives the visits of a scenario arm: baseline (t = 0), the timepoints, 24 h
 after each dose (response over a course) and daily after the last dose (relapse).
@@ -49,27 +50,33 @@ class Ratings:
 
 
 class Visits:
-    """Collects each chunk's severity at the visit times ``times_h`` (h) and each subject's
-    true baseline MADRS (the population's attribute)."""
+    """Rates each chunk's ``depression_severity`` at the visit times ``times_h`` (h) on
+    ``scales`` as it comes (the clinic's draws of ``seed``, rated as ``cohort`` is), from each
+    subject's true baseline MADRS (the population's attribute); memory: the int16 scores."""
 
-    def __init__(self, times_h: np.ndarray) -> None:
+    def __init__(self, times_h: np.ndarray, seed: int, cohort: str | Rating,
+                 scales: Sequence[str]) -> None:
         self.times = np.asarray(times_h, float)
+        self.seed, self.cohort, self.scales = seed, cohort, tuple(scales)
         self.subjects: list[np.ndarray] = []
         self.baselines: list[np.ndarray] = []
-        self.severity: list[np.ndarray] = []
+        self.rated: list[dict[str, np.ndarray]] = []
 
     def add(self, chunk: xr.Dataset) -> None:
         self.subjects.append(chunk["subject"].to_numpy())
         self.baselines.append(chunk[BASELINE].to_numpy())
-        self.severity.append(chunk[SEVERITY].sel(time=self.times).to_numpy())
+        self.rated.append(measure(chunk[SEVERITY].sel(time=self.times).to_numpy(),
+                                  self.subjects[-1], self.seed, self.cohort, self.scales,
+                                  self.baselines[-1]))
 
-    def rate(self, seed: int, cohort: str | Rating, scales: Sequence[str]) -> Ratings:
-        """The collected subjects rated on ``scales`` (the clinic's draws of ``seed``)."""
-        subjects = np.concatenate(self.subjects)
-        rated = measure(np.concatenate(self.severity), subjects, seed, cohort, scales,
-                        np.concatenate(self.baselines))
-        return Ratings(self.times, subjects, {s: rated[s] for s in scales},
-                       {s: rated[f"{s}_baseline_true"] for s in scales})
+    def ratings(self) -> Ratings:
+        """Every subject's scores so far (subjects rate the same in any chunk)."""
+        def joined(key: str) -> np.ndarray:
+            return np.concatenate([r[key] for r in self.rated])
+
+        return Ratings(self.times, np.concatenate(self.subjects),
+                       {s: joined(s) for s in self.scales},
+                       {s: joined(f"{s}_baseline_true") for s in self.scales})
 
 
 def rate_arm(model: Model, regimen: Regimen, population: Population, visit_times_h,
@@ -81,7 +88,7 @@ def rate_arm(model: Model, regimen: Regimen, population: Population, visit_times
     ``grid_h``: further output times (h) that ``accumulators`` (each ``add(chunk)``) see with
     the visits; ``progress`` gets the number of subjects done.
     """
-    visits = Visits(visit_times_h)
+    visits = Visits(visit_times_h, population.seed, population.cohort, scales)
     times = visits.times if grid_h is None else np.union1d(grid_h, visits.times)
     accumulate(model, regimen, population, times, (visits, *accumulators), progress=progress)
-    return visits.rate(population.seed, population.cohort, scales)
+    return visits.ratings()
