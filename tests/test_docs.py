@@ -37,7 +37,11 @@ def test_model_reference_pages_are_generated_from_the_models(name):
         "run `make docs`"
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.toml")), ids=lambda p: p.name)
+SCENARIOS = sorted(p for p in (ROOT / "examples").glob("*.toml")
+                   if not p.name.startswith("sweep_"))  # sweep files: tests/test_sweep.py
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_every_example_runs_with_a_small_population(path):
     scenario = load_scenario(path)
     small = replace(scenario, population=replace(scenario.population, n=5))
