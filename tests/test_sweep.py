@@ -82,7 +82,7 @@ def test_two_workers_and_a_killed_worker_give_the_same_numbers(reference, tmp_pa
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
+                      dashboard_address=":0") as cluster:
         run_sweep(sweep(), tmp_path / "two", scheduler=cluster.scheduler_address)
         parts = tmp_path / "killed" / "parts"
         runner = threading.Thread(target=run_sweep, args=(sweep(), tmp_path / "killed"),

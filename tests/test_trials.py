@@ -193,7 +193,7 @@ def test_a_trial_on_a_dask_cluster_gives_the_same_trials(tmp_path, monkeypatch):
          {"label": "ketamine", "substance": "racemic",
           "doses": [_SALINE | {"amount": "0.5 mg/kg"}]}], {"control": "saline"}, n=10))
     here = run_trial(scenario, 30, tmp_path / "here", pool_n=80)
-    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster:
         there = run_trial(scenario, 30, tmp_path / "there", pool_n=80,
                           scheduler=cluster.scheduler_address)
     assert there == here

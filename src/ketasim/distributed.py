@@ -30,6 +30,6 @@ def dask_client(scheduler: str | None, workers: int | None = None) -> Iterator:
             yield client
         return
     with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                      processes=True, dashboard_address=None,
+                      processes=True, dashboard_address=":0",
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         yield client
