@@ -43,6 +43,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from ketasim import streams
+from ketasim.errors import ScenarioError
 
 SCALE_NAMES = ("madrs", "hamd17", "qids_sr16")
 #: Scales with their own baseline distribution per cohort, in the order of their draws.
@@ -412,6 +413,48 @@ def baseline_madrs(subjects, seed: int, cohort: str | Rating = "trd") -> np.ndar
     r = rating(cohort) if isinstance(cohort, str) else cohort
     u, _ = draw(subjects, 0, seed)
     return from_madrs(baseline(u, r.madrs), "madrs")
+
+
+def matched_baseline(mean: float, sd: float, lo: float, hi: float,
+                     like: BaselineDistribution, field: str = "population") -> BaselineDistribution:
+    """A trial's own baseline MADRS distribution: the latent normal, bounded like ``like``,
+    whose true baselines inside ``lo``-``hi`` (the trial's inclusion range, points) have the
+    recorded ``mean`` and ``sd`` (points) once the MADRS measurement noise is added.
+
+    Moment matching of a truncated normal (``scipy.stats.truncnorm``): the trial reports the
+    recorded scores of the patients it included, so the true baselines' SD is
+    sqrt(sd^2 - noise^2) and their range that of the screening. A one-line error naming
+    ``{field}.baseline_sd`` when no normal gives these moments inside the range.
+    """
+    from scipy.optimize import least_squares
+    from scipy.stats import truncnorm
+
+    noise = SCALES["madrs"].noise_sd
+    lo, hi = max(lo, like.floor), min(hi, like.ceiling)
+    if not lo < mean < hi:
+        raise ScenarioError(f"{field}.baseline_mean: {mean:g} is outside the baselines the "
+                            f"population can have ({lo:g}-{hi:g} MADRS points)")
+    if not sd > noise:
+        raise ScenarioError(f"{field}.baseline_sd: must be above the MADRS measurement noise "
+                            f"({noise:g} points), got {sd:g}")
+    target = np.array([mean, np.sqrt(sd**2 - noise**2)])
+
+    def moments(x: np.ndarray) -> np.ndarray:
+        scale = np.exp(x[1])
+        m, v = truncnorm.stats((lo - x[0]) / scale, (hi - x[0]) / scale, loc=x[0],
+                               scale=scale, moments="mv")
+        return np.array([float(m), float(np.sqrt(v))]) - target
+
+    fit = least_squares(moments, [mean, np.log(target[1])], x_scale=[10.0, 1.0])
+    if np.abs(fit.fun).max() > 1e-3:
+        raise ScenarioError(f"{field}.baseline_sd: no baseline distribution has mean {mean:g} "
+                            f"and SD {sd:g} within {lo:g}-{hi:g} MADRS points (at most "
+                            f"{(hi - lo) / np.sqrt(12):.3g} on this range)")
+    return BaselineDistribution(
+        mean=float(fit.x[0]), sd=float(np.exp(fit.x[1])), floor=like.floor,
+        ceiling=like.ceiling,
+        source=f"the trial's recorded baseline MADRS {mean:g} (SD {sd:g}) within {lo:g}-{hi:g}: "
+               "latent normal by moment matching, measurement noise removed")
 
 
 def baseline(u, dist: BaselineDistribution) -> np.ndarray:

@@ -88,7 +88,7 @@ def rate_arm(model: Model, regimen: Regimen, population: Population, visit_times
     ``grid_h``: further output times (h) that ``accumulators`` (each ``add(chunk)``) see with
     the visits; ``progress`` gets the number of subjects done.
     """
-    visits = Visits(visit_times_h, population.seed, population.cohort, scales)
+    visits = Visits(visit_times_h, population.seed, population.rating, scales)
     times = visits.times if grid_h is None else np.union1d(grid_h, visits.times)
     accumulate(model, regimen, population, times, (visits, *accumulators), progress=progress)
     return visits.ratings()

@@ -18,7 +18,7 @@ screening selects on it and the clinic rates from it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from ketasim import streams
-from ketasim.clinical.scales import baseline_madrs, rating
+from ketasim.clinical.scales import Rating, baseline_madrs, matched_baseline, rating
 from ketasim.errors import ScenarioError
 from ketasim.modeling.spec import Model
 from ketasim.models.mechanism.mood import SEVERITY
@@ -73,6 +73,9 @@ class Population:
 
     A screening keeps patients whose true baseline MADRS (points, the clinic layer's draw) lies
     in ``madrs_min``-``madrs_max`` and who have none of the attributes in ``exclude``.
+    ``baseline_mean`` and ``baseline_sd`` (MADRS points, together) give the recorded baseline
+    of a trial's included patients: the baselines are drawn from the distribution that has them
+    after the screening (:func:`ketasim.clinical.scales.matched_baseline`), not the cohort's.
     """
 
     n: int
@@ -82,6 +85,8 @@ class Population:
     madrs_min: float | None = None
     madrs_max: float | None = None
     exclude: tuple[str, ...] = ()
+    baseline_mean: float | None = None
+    baseline_sd: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) \
@@ -106,6 +111,26 @@ class Population:
                 raise ScenarioError(f"population.{name}: must be {allowed}, got {value!r}")
         self._check_screening()
 
+    @cached_property
+    def rating(self) -> Rating:
+        """How this population is rated: its cohort's, with the trial's own baseline MADRS
+        distribution when ``baseline_mean`` and ``baseline_sd`` are given."""
+        r = rating(self.cohort)
+        if self.baseline_mean is None and self.baseline_sd is None:
+            return r
+        given = {k: getattr(self, k) for k in ("baseline_mean", "baseline_sd")}
+        for key, value in given.items():
+            if value is None:
+                other = "baseline_sd" if key == "baseline_mean" else "baseline_mean"
+                raise ScenarioError(f"population.{key}: needed with population.{other}")
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                    or not np.isfinite(value):
+                raise ScenarioError(f"population.{key}: must be a number of MADRS points, "
+                                    f"got {value!r}")
+        lo, hi = self._madrs_range
+        return replace(r, madrs=matched_baseline(float(given["baseline_mean"]),
+                                                 float(given["baseline_sd"]), lo, hi, r.madrs))
+
     def _check_screening(self) -> None:
         if isinstance(self.exclude, str) or not isinstance(self.exclude, (list, tuple)):
             raise ScenarioError(f"population.exclude: expected a list of attributes, got "
@@ -129,6 +154,7 @@ class Population:
         if lo > hi:
             raise ScenarioError(f"population.madrs_min: {lo:g} is above population.madrs_max "
                                 f"({hi:g})")
+        _ = self.rating  # a trial's own baseline is checked (and fitted) now
         madrs = [f"population.{k}" for k in ("madrs_min", "madrs_max")
                  if getattr(self, k) is not None]
         wanted = ([f"a baseline MADRS of {lo:g}-{hi:g}"] if madrs else []) + \
@@ -158,7 +184,7 @@ class Population:
     @cached_property
     def _madrs_share(self) -> float:
         """Share of the cohort's baseline MADRS distribution (a truncated normal) in range."""
-        d = rating(self.cohort).madrs
+        d = self.rating.madrs
         lo, hi = self._madrs_range
         lo, hi = max(lo, d.floor), min(hi, d.ceiling)
         if lo > hi:
@@ -254,7 +280,7 @@ class Population:
         eta = (rng.standard_normal((count, len(cov))) @ root.T)[ids]
         covariates = covariates.iloc[ids].reset_index(drop=True)
         if SEVERITY in model.outputs:  # a model the clinic rates
-            covariates[BASELINE] = baseline_madrs(ids, self.seed, self.cohort) \
+            covariates[BASELINE] = baseline_madrs(ids, self.seed, self.rating) \
                 if madrs is None else madrs
         typical = np.array([p.model_value[0] for p in model.parameters])
         missing = set(model.covariate_names) - set(covariates)
@@ -289,7 +315,7 @@ class Population:
         kept, scores, found = [], [], 0
         for start in range(0, ids.size, SCREEN_BLOCK):
             block = ids[start:start + SCREEN_BLOCK]
-            madrs = baseline_madrs(block, self.seed, self.cohort)
+            madrs = baseline_madrs(block, self.seed, self.rating)
             inside = (madrs >= lo) & (madrs <= hi)
             kept.append(block[inside])
             scores.append(madrs[inside])

@@ -56,14 +56,17 @@ class _ArmIn(_Table):
 
 
 class _PopulationIn(_Table):
-    """n, cohort, seed, a screening (MADRS range, excluded attributes), and any covariate or
-    attribute of COVARIATE_RANGES fixed for everyone."""
+    """n, cohort, seed, a screening (MADRS range, excluded attributes), the trial's recorded
+    baseline MADRS (mean, SD), and any covariate or attribute of COVARIATE_RANGES fixed for
+    everyone."""
 
     n: int
     cohort: str | None = None
     seed: int | None = None
     madrs_min: float | None = None
     madrs_max: float | None = None
+    baseline_mean: float | None = None
+    baseline_sd: float | None = None
     exclude: list[str] = []
     weight_kg: float | None = None
     age_y: float | None = None
@@ -240,7 +243,8 @@ def _build(doc: _FileIn) -> Scenario:
                                     else (arm.substance, f"arms[{i}].substance"), model))
             for i, arm in enumerate(cast(list[_ArmIn], doc.arms)))
     people = doc.population
-    settings = {key: getattr(people, key) for key in ("cohort", "seed", "madrs_min", "madrs_max")
+    settings = {key: getattr(people, key) for key in ("cohort", "seed", "madrs_min", "madrs_max",
+                                                      "baseline_mean", "baseline_sd")
                 if key in people.model_fields_set}
     fixed = {key: getattr(people, key) for key in COVARIATE_RANGES
              if getattr(people, key) is not None}
