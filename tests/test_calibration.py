@@ -63,15 +63,8 @@ _KETAMINE_RESPONSE_MISS = pytest.mark.xfail(strict=True, reason=(
     "docs/validation/calibration.md"))
 
 
-_SALINE_RESPONSE_MISS = pytest.mark.xfail(strict=True, reason=(
-    "saline response at 24 h is 2-3% vs 8.8% (Cochrane 2021 comparator risk; its n is an "
-    "assumption): the fitted belief of an inert session (0.14) is set mostly by the arms' mean "
-    "changes and the masked saline arm; docs/validation/calibration.md"))
-
-
 @pytest.mark.parametrize("arm", [pytest.param("ketamine", marks=_KETAMINE_RESPONSE_MISS),
-                                 "midazolam",
-                                 pytest.param("saline", marks=_SALINE_RESPONSE_MISS)])
+                                 "midazolam", "saline"])
 def test_fitted_arms_hit_their_pooled_24_h_response(arm):
     n_sim = 400
     sim = simulate({}, arm, [24.0], n_sim, seed=11)[24.0]

@@ -140,8 +140,6 @@ _STUDY_REASONS = {
     "transform3": "patients >= 65 y on flexible doses",
     "transform_by_sex": "sex subgroups of pooled 56/84-mg arms",
     "esk_japan_phase2b": "Japanese patients on 28 mg",
-    "transform_pooled_turkoz2021": "pooled 56- and 84-mg, fixed- and flexible-dose arms (the "
-                                   "dose mix is not given)",
     "ibrahim2012_single": "the riluzole trial's responder and relapse definitions are not in "
                           "the manifest",
 }
@@ -203,6 +201,9 @@ def _extra_endpoint(i: int, row: pd.Series, extra: Extra) -> Endpoint:
 
 
 def _not_simulated(row: pd.Series) -> str:
+    for prefix in ("not usable: ", "validation candidate, not simulated yet: "):
+        if row["use"].startswith(prefix):
+            return row["use"].removeprefix("not usable: ")
     stat = row["statistic"]
     if stat in ("qualitative", "pearson_r", "linear_regression_R_range"):
         return "qualitative or correlation statistic: no single simulated number"
