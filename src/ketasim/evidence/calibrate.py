@@ -29,6 +29,8 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib.resources import files
 from typing import cast
 
 import numpy as np
@@ -71,6 +73,18 @@ class EvidenceArm:
         model = build_model(values, get_model(self.model))
         return model.with_parameters(**variant_parameters(self.variants,
                                                           model.parameter_names, self.model))
+
+
+@cache
+def trial_baselines() -> dict[str, dict[str, float]]:
+    """Per study: the Population settings of its own patients (``baseline_mean``,
+    ``baseline_sd``, ``madrs_min``) from ``data/trial_baselines.csv`` (each with its source)."""
+    path = files("ketasim") / "evidence" / "data" / "trial_baselines.csv"
+    with path.open("r", encoding="utf-8") as handle:
+        table = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    return {row["study"]: {k: float(row[k]) for k in ("baseline_mean", "baseline_sd",
+                                                      "madrs_min") if row[k]}
+            for _, row in table.iterrows()}
 
 
 def infusions(substance: str, mg_per_kg: float | None, days=(0,)) -> Regimen:
@@ -148,6 +162,7 @@ class Target:
     rows: tuple[int, ...] = ()
     fitted: bool = True
     arm: str = "ketamine"
+    study: str = ""
 
     @property
     def se(self) -> float | None:
@@ -236,10 +251,12 @@ def select_targets(table: pd.DataFrame | None = None
             mean = _MEAN_SIGN[stat] * value
             sd, src = _sd_of(row, mean)
             targets.append(Target(_label(row), "change", time_h, mean, sd=sd, sd_source=src,
-                                  rows=(int(i),), n=n, fitted=fitted, arm=arm))
+                                  rows=(int(i),), n=n, fitted=fitted, arm=arm,
+                                  study=row["study"]))
         elif stat in _RATES:
             targets.append(Target(_label(row), _RATES[stat], time_h, value / 100.0,
-                                  rows=(int(i),), n=n, fitted=fitted, arm=arm))
+                                  rows=(int(i),), n=n, fitted=fitted, arm=arm,
+                                  study=row["study"]))
         elif stat == "mean_score" and (row["study"], arm) in baselines:
             if time_h == 0:
                 skipped.append((int(i), _label(row), "baseline of a mean-score trajectory "
@@ -251,7 +268,7 @@ def select_targets(table: pd.DataFrame | None = None
                 _label(row) + " as fraction of its 0-h mean", "relative_change", time_h,
                 (value - base) / base, sd=sd / base,
                 sd_source="row's SD of the score / 0-h mean (SD of the change not reported)",
-                rows=(int(i), j), n=n, fitted=fitted, arm=arm))
+                rows=(int(i), j), n=n, fitted=fitted, arm=arm, study=row["study"]))
         else:
             skipped.append((int(i), _label(row), f"statistic {stat} not modelled"))
     return targets, skipped
@@ -273,27 +290,41 @@ def build_model(values: Mapping[str, float], base: Model | None = None) -> Model
     return replace(base, parameters=tuple(params))
 
 
+def population(n_subjects: int, seed: int, study: str = "") -> Population:
+    """The virtual patients of a published arm: the TRD cohort, with the trial's own recorded
+    baseline MADRS and inclusion cut-off where :func:`trial_baselines` has them."""
+    own = trial_baselines().get(study, {})
+    return Population(int(n_subjects), cohort="trd", seed=int(seed),
+                      madrs_min=own.get("madrs_min"), baseline_mean=own.get("baseline_mean"),
+                      baseline_sd=own.get("baseline_sd"))
+
+
 def rate(arm: EvidenceArm, values: Mapping[str, float], times_h, n_subjects: int, seed: int,
-         scales=("madrs",)) -> Ratings:
-    """``arm`` with the calibration ``values`` in ``n_subjects`` TRD patients (``seed``),
-    rated on ``scales`` at the baseline, ``times_h``, 24 h after each dose and daily after the
-    last dose up to the last of ``times_h`` (the visits of a scenario reporting ``times_h``)."""
+         scales=("madrs",), study: str = "") -> Ratings:
+    """``arm`` with the calibration ``values`` in ``n_subjects`` patients of ``study``'s
+    population (:func:`population`, ``seed``), rated on ``scales`` at the baseline,
+    ``times_h``, 24 h after each dose and daily after the last dose up to the last of
+    ``times_h`` (the visits of a scenario reporting ``times_h``)."""
     times = sorted({float(t) for t in times_h})
-    return rate_arm(arm.resolved(values), arm.regimen,
-                    Population(int(n_subjects), cohort="trd", seed=int(seed)),
+    return rate_arm(arm.resolved(values), arm.regimen, population(n_subjects, seed, study),
                     visit_times(arm.regimen, times, times[-1]), scales)
 
 
-def simulate(values: Mapping[str, float], arm: str, times_h, n_subjects: int, seed: int
-             ) -> dict[float, ScaleEndpoint]:
-    """Arm ``arm`` of :data:`ARMS`, rated as a scenario's arm is; its MADRS endpoints (the
-    default response and remission criteria) by time (h)."""
-    ratings = rate(ARMS[arm], values, times_h, n_subjects, seed)
+def simulate(values: Mapping[str, float], arm: str, times_h, n_subjects: int, seed: int,
+             study: str = "") -> dict[float, ScaleEndpoint]:
+    """Arm ``arm`` of :data:`ARMS` in ``study``'s population, rated as a scenario's arm is;
+    its MADRS endpoints (the default response and remission criteria) by time (h)."""
+    ratings = rate(ARMS[arm], values, times_h, n_subjects, seed, study=study)
     madrs = ratings.points("madrs")
     times = sorted({float(t) for t in times_h if t > 0})
     return {e.timepoint_h: e for e in endpoints(madrs, madrs[:, 0], ratings.times_h, times,
                                                 response_fraction=RESPONSE_FRACTION,
                                                 remission_max=REMISSION_MAX)}
+
+
+def population_key(target: Target) -> str:
+    """The study whose own population simulates ``target`` ("" for the TRD cohort)."""
+    return target.study if target.study in trial_baselines() else ""
 
 
 def simulated_value(target: Target, sim: dict[float, ScaleEndpoint]) -> float:
@@ -330,11 +361,13 @@ def evaluate(values: Mapping[str, float], targets: list[Target], n_subjects: int
              ) -> pd.DataFrame:
     """Per target: arm, whether fitted, observed, simulated, SE (means) or n (rates), NLL
     term."""
-    sims = {arm: simulate(values, arm, [t.time_h for t in targets if t.arm == arm], n_subjects,
-                          seed) for arm in dict.fromkeys(t.arm for t in targets)}
+    groups = dict.fromkeys((t.arm, population_key(t)) for t in targets)
+    sims = {(arm, study): simulate(values, arm, [t.time_h for t in targets if t.arm == arm
+                                                 and population_key(t) == study],
+                                   n_subjects, seed, study) for arm, study in groups}
     rows = []
     for t in targets:
-        s = simulated_value(t, sims[t.arm])
+        s = simulated_value(t, sims[t.arm, population_key(t)])
         rows.append({"target": t.label, "arm": t.arm, "fitted": t.fitted, "kind": t.kind,
                      "time_h": t.time_h,
                      "observed": t.observed, "simulated": s, "n": t.n, "se": t.se,

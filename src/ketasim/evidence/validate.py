@@ -54,6 +54,7 @@ from ketasim.evidence.calibrate import (
     EvidenceArm,
     Target,
     infusions,
+    population_key,
     rate,
     select_targets,
     sprays,
@@ -195,7 +196,7 @@ def _extra_endpoint(i: int, row: pd.Series, extra: Extra) -> Endpoint:
     label = f"{row['study']} {row['statistic']} @ {row['timepoint_h'] or '-'} h (n {n})"
     target = Target(label, extra.kind, time_h, value, n, sd=sd,
                     sd_source="row's SD / row's baseline" if sd else "", rows=(i,),
-                    fitted=False, arm=extra.arm)
+                    fitted=False, arm=extra.arm, study=row["study"])
     return Endpoint(target, row["study"], row["statistic"], extra.scale, extra.reference_h,
                     "scenario")
 
@@ -360,15 +361,16 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
                      "model's values")
     rng = np.random.default_rng(seed)
     sets = parameter_draws(uncertainty, values, draws, rng)
-    arms = {arm: [e for e in endpoints if e.target.arm == arm]
-            for arm in dict.fromkeys(e.target.arm for e in endpoints)}
+    groups = {key: [e for e in endpoints if (e.target.arm, population_key(e.target)) == key]
+              for key in dict.fromkeys((e.target.arm, population_key(e.target))
+                                       for e in endpoints)}
     samples: dict[int, list[np.ndarray]] = {id(e): [] for e in endpoints}
     for k, params in enumerate(sets):
-        for arm, group in arms.items():
+        for (arm, study), group in groups.items():
             size = max(n, POPULATION_FACTOR * max(e.target.n for e in group))
             design = _ALL_ARMS[arm]
             patients = rate(design, params, [t for e in group for t in e.times_h], size,
-                            seed + k, SCALE_NAMES)
+                            seed + k, SCALE_NAMES, study)
             for e in group:
                 samples[id(e)].append(resampled(e, patients, design.regimen.last_dose_h,
                                                 resamples, rng))
@@ -388,7 +390,7 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
         "resamples": resamples,
         "seed": seed,
         "model": MODEL_NAME,
-        "arms": {arm: _ALL_ARMS[arm].model for arm in arms},
+        "arms": {arm: _ALL_ARMS[arm].model for arm, _ in groups},
         "parameters": {"names": uncertainty["names"], "values": values,
                        "sd_log": uncertainty["sd"], "method": uncertainty["method"],
                        "date": uncertainty["date"]},
