@@ -416,10 +416,10 @@ def baseline_madrs(subjects, seed: int, cohort: str | Rating = "trd") -> np.ndar
 
 
 def matched_baseline(mean: float, sd: float, lo: float, hi: float,
-                     like: BaselineDistribution, field: str = "population") -> BaselineDistribution:
-    """A trial's own baseline MADRS distribution: the latent normal, bounded like ``like``,
-    whose true baselines inside ``lo``-``hi`` (the trial's inclusion range, points) have the
-    recorded ``mean`` and ``sd`` (points) once the MADRS measurement noise is added.
+                     field: str = "population") -> BaselineDistribution:
+    """A trial's own baseline MADRS distribution: the normal truncated to ``lo``-``hi`` (the
+    trial's inclusion range, points; the whole scale without one) whose true baselines have
+    the recorded ``mean`` and ``sd`` (points) once the MADRS measurement noise is added.
 
     Moment matching of a truncated normal (``scipy.stats.truncnorm``): the trial reports the
     recorded scores of the patients it included, so the true baselines' SD is
@@ -430,7 +430,6 @@ def matched_baseline(mean: float, sd: float, lo: float, hi: float,
     from scipy.stats import truncnorm
 
     noise = SCALES["madrs"].noise_sd
-    lo, hi = max(lo, like.floor), min(hi, like.ceiling)
     if not lo < mean < hi:
         raise ScenarioError(f"{field}.baseline_mean: {mean:g} is outside the baselines the "
                             f"population can have ({lo:g}-{hi:g} MADRS points)")
@@ -451,8 +450,7 @@ def matched_baseline(mean: float, sd: float, lo: float, hi: float,
                             f"and SD {sd:g} within {lo:g}-{hi:g} MADRS points (at most "
                             f"{(hi - lo) / np.sqrt(12):.3g} on this range)")
     return BaselineDistribution(
-        mean=float(fit.x[0]), sd=float(np.exp(fit.x[1])), floor=like.floor,
-        ceiling=like.ceiling,
+        mean=float(fit.x[0]), sd=float(np.exp(fit.x[1])), floor=lo, ceiling=hi,
         source=f"the trial's recorded baseline MADRS {mean:g} (SD {sd:g}) within {lo:g}-{hi:g}: "
                "latent normal by moment matching, measurement noise removed")
 

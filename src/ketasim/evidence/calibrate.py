@@ -76,14 +76,15 @@ class EvidenceArm:
 
 
 @cache
-def trial_baselines() -> dict[str, dict[str, float]]:
-    """Per study: the Population settings of its own patients (``baseline_mean``,
-    ``baseline_sd``, ``madrs_min``) from ``data/trial_baselines.csv`` (each with its source)."""
+def trial_baselines() -> dict[tuple[str, str], dict[str, float]]:
+    """Per (study, arm of :data:`ARMS` or of the validation, "" for every arm): the Population
+    settings of the trial's own patients (``baseline_mean``, ``baseline_sd``, ``madrs_min``),
+    from ``data/trial_baselines.csv`` (each with its source and a quoted excerpt)."""
     path = files("ketasim") / "evidence" / "data" / "trial_baselines.csv"
     with path.open("r", encoding="utf-8") as handle:
         table = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    return {row["study"]: {k: float(row[k]) for k in ("baseline_mean", "baseline_sd",
-                                                      "madrs_min") if row[k]}
+    return {(row["study"], row["arm"]): {k: float(row[k]) for k in
+                                         ("baseline_mean", "baseline_sd", "madrs_min") if row[k]}
             for _, row in table.iterrows()}
 
 
@@ -290,31 +291,32 @@ def build_model(values: Mapping[str, float], base: Model | None = None) -> Model
     return replace(base, parameters=tuple(params))
 
 
-def population(n_subjects: int, seed: int, study: str = "") -> Population:
+def population(n_subjects: int, seed: int, key: tuple[str, str] = ("", "")) -> Population:
     """The virtual patients of a published arm: the TRD cohort, with the trial's own recorded
-    baseline MADRS and inclusion cut-off where :func:`trial_baselines` has them."""
-    own = trial_baselines().get(study, {})
+    baseline MADRS and inclusion cut-off where :func:`trial_baselines` has ``key``."""
+    own = trial_baselines().get(key, {})
     return Population(int(n_subjects), cohort="trd", seed=int(seed),
                       madrs_min=own.get("madrs_min"), baseline_mean=own.get("baseline_mean"),
                       baseline_sd=own.get("baseline_sd"))
 
 
 def rate(arm: EvidenceArm, values: Mapping[str, float], times_h, n_subjects: int, seed: int,
-         scales=("madrs",), study: str = "") -> Ratings:
-    """``arm`` with the calibration ``values`` in ``n_subjects`` patients of ``study``'s
-    population (:func:`population`, ``seed``), rated on ``scales`` at the baseline,
+         scales=("madrs",), key: tuple[str, str] = ("", "")) -> Ratings:
+    """``arm`` with the calibration ``values`` in ``n_subjects`` patients of the population of
+    ``key`` (:func:`population`, ``seed``), rated on ``scales`` at the baseline,
     ``times_h``, 24 h after each dose and daily after the last dose up to the last of
     ``times_h`` (the visits of a scenario reporting ``times_h``)."""
     times = sorted({float(t) for t in times_h})
-    return rate_arm(arm.resolved(values), arm.regimen, population(n_subjects, seed, study),
+    return rate_arm(arm.resolved(values), arm.regimen, population(n_subjects, seed, key),
                     visit_times(arm.regimen, times, times[-1]), scales)
 
 
 def simulate(values: Mapping[str, float], arm: str, times_h, n_subjects: int, seed: int,
              study: str = "") -> dict[float, ScaleEndpoint]:
-    """Arm ``arm`` of :data:`ARMS` in ``study``'s population, rated as a scenario's arm is;
-    its MADRS endpoints (the default response and remission criteria) by time (h)."""
-    ratings = rate(ARMS[arm], values, times_h, n_subjects, seed, study=study)
+    """Arm ``arm`` of :data:`ARMS` in ``study``'s population for that arm (the TRD cohort
+    for ""), rated as a scenario's arm is; its MADRS endpoints (the default response and
+    remission criteria) by time (h)."""
+    ratings = rate(ARMS[arm], values, times_h, n_subjects, seed, key=population_key_of(study, arm))
     madrs = ratings.points("madrs")
     times = sorted({float(t) for t in times_h if t > 0})
     return {e.timepoint_h: e for e in endpoints(madrs, madrs[:, 0], ratings.times_h, times,
@@ -322,9 +324,18 @@ def simulate(values: Mapping[str, float], arm: str, times_h, n_subjects: int, se
                                                 remission_max=REMISSION_MAX)}
 
 
-def population_key(target: Target) -> str:
-    """The study whose own population simulates ``target`` ("" for the TRD cohort)."""
-    return target.study if target.study in trial_baselines() else ""
+def population_key_of(study: str, arm: str) -> tuple[str, str]:
+    """The key of :func:`trial_baselines` whose population simulates ``arm`` of ``study``:
+    the arm's own, the study's for every arm, or the TRD cohort's ("", "")."""
+    for key in ((study, arm), (study, "")):
+        if key in trial_baselines():
+            return key
+    return "", ""
+
+
+def population_key(target: Target) -> tuple[str, str]:
+    """:func:`population_key_of` the target's study and arm."""
+    return population_key_of(target.study, target.arm)
 
 
 def simulated_value(target: Target, sim: dict[float, ScaleEndpoint]) -> float:
@@ -362,9 +373,9 @@ def evaluate(values: Mapping[str, float], targets: list[Target], n_subjects: int
     """Per target: arm, whether fitted, observed, simulated, SE (means) or n (rates), NLL
     term."""
     groups = dict.fromkeys((t.arm, population_key(t)) for t in targets)
-    sims = {(arm, study): simulate(values, arm, [t.time_h for t in targets if t.arm == arm
-                                                 and population_key(t) == study],
-                                   n_subjects, seed, study) for arm, study in groups}
+    sims = {(arm, key): simulate(values, arm, [t.time_h for t in targets if t.arm == arm
+                                               and population_key(t) == key],
+                                 n_subjects, seed, key[0]) for arm, key in groups}
     rows = []
     for t in targets:
         s = simulated_value(t, sims[t.arm, population_key(t)])

@@ -366,11 +366,11 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
                                        for e in endpoints)}
     samples: dict[int, list[np.ndarray]] = {id(e): [] for e in endpoints}
     for k, params in enumerate(sets):
-        for (arm, study), group in groups.items():
+        for (arm, key), group in groups.items():
             size = max(n, POPULATION_FACTOR * max(e.target.n for e in group))
             design = _ALL_ARMS[arm]
             patients = rate(design, params, [t for e in group for t in e.times_h], size,
-                            seed + k, SCALE_NAMES, study)
+                            seed + k, SCALE_NAMES, key)
             for e in group:
                 samples[id(e)].append(resampled(e, patients, design.regimen.last_dose_h,
                                                 resamples, rng))

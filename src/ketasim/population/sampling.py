@@ -129,7 +129,7 @@ class Population:
                                     f"got {value!r}")
         lo, hi = self._madrs_range
         return replace(r, madrs=matched_baseline(float(given["baseline_mean"]),
-                                                 float(given["baseline_sd"]), lo, hi, r.madrs))
+                                                 float(given["baseline_sd"]), lo, hi))
 
     def _check_screening(self) -> None:
         if isinstance(self.exclude, str) or not isinstance(self.exclude, (list, tuple)):
