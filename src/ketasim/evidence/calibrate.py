@@ -5,9 +5,9 @@ published rows a calibration may use; :func:`select_targets` picks, by its ``use
 arm-level results of one 0.5 mg/kg racemic IV infusion, of its comparators (midazolam, saline,
 saline masked by anaesthesia) and of a newly started oral antidepressant with placebo sprays
 (the esketamine trials' comparator arm), and says for every other row why it is not used. Each
-arm of :data:`ARMS` is simulated (``racemic_sr+mechanism``, TRD cohort, rated by the clinic
-layer exactly as :func:`ketasim.simulation.runner.run_scenario` rates it) and compared with its
-targets:
+arm of :data:`ARMS` is simulated (``racemic_sr+mechanism``, in its trial's own baseline MADRS
+where :func:`trial_baselines` has it, else the TRD cohort; rated by the clinic layer exactly as
+:func:`ketasim.simulation.runner.run_scenario` rates it) and compared with its targets:
 
 - a mean (MADRS change in points, or the change as a fraction of the arm's own baseline) with a
   normal likelihood, SE = SD / sqrt(n); SD from the row (``SD x``, or derived from a paired
@@ -61,7 +61,7 @@ FITTED = ("w_slow", "w_expectancy", "belief_placebo", "w_antidepressant")
 
 @dataclass(frozen=True)
 class EvidenceArm:
-    """A published arm as ketasim simulates it (TRD cohort): its regimen, patient variants
+    """A published arm as ketasim simulates it: its regimen, patient variants
     (``[variants]`` keys) and model."""
 
     regimen: Regimen
@@ -442,8 +442,9 @@ LIMITS: tuple[str, ...] = (
     "fraction of their own baseline, SE from the SD of the score, because the SD of the change "
     "is not reported); Murrough 2013 AJP's arm-level change is from a meeting abstract (SD "
     "derived from its t(46)); the Cochrane comparator risks come without their arm's n (n "
-    "assumed, see the manifest's reliability flag); TRANSFORM's baseline MADRS (~37) is higher "
-    "than the TRD cohort's (31.9).",
+    "assumed, see the manifest's reliability flag); arms whose trial's baseline is in "
+    "evidence/data/trial_baselines.csv (TRANSFORM-1 37.5, Lii 2023 25.1 and 29.9) are simulated "
+    "in it, the others in the TRD cohort (31.9).",
     "**One shared variability.** Response and remission pull the spread in different "
     "directions; a richer variability model (e.g. correlated fast/slow responsiveness as "
     "suggested by the 4-h predictor of Murrough 2013 Biol Psychiatry) is not identifiable from "

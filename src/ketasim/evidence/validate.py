@@ -87,7 +87,7 @@ def _esketamine(mg: float) -> EvidenceArm:
     return EvidenceArm(sprays("esketamine", mg), model=ESKETAMINE_MODEL)
 
 
-#: The arms of the extra rows, as :data:`~ketasim.evidence.calibrate.ARMS` (TRD cohort).
+#: The arms of the extra rows, as :data:`~ketasim.evidence.calibrate.ARMS`.
 EXTRA_ARMS: dict[str, EvidenceArm] = {
     "ketamine x6, 3/week": EvidenceArm(infusions("racemic", 0.5, MURROUGH_DAYS)),
     # Anand 2023 (ELEKT-D): twice weekly for 3 weeks (assumption: Mon/Thu)
@@ -409,9 +409,10 @@ LIMITS: tuple[str, ...] = (
     "**Pooled rows are treated as one trial.** Han 2016 (n 368) and the Cochrane comparator "
     "risks pool several trials; heterogeneity between them is not in the interval, which is "
     "therefore too narrow for these rows.",
-    "**One cohort.** Every arm is simulated in the TRD cohort (baseline MADRS 31.9); ASPIRE "
-    "(active suicidal ideation, baseline ~39.5) is compared as a fraction of its baseline, "
-    "ELEKT-D on the QIDS-SR16 linked from the MADRS.",
+    "**Trial populations.** An arm is simulated in its trial's own recorded baseline MADRS where "
+    "evidence/data/trial_baselines.csv has it (TRANSFORM-1, ASPIRE II, Lii 2023), else in the "
+    "TRD cohort (baseline 31.9); age, sex and inclusion cut-offs are the cohort's. ELEKT-D is "
+    "compared on the QIDS-SR16 linked from the MADRS.",
     "**Scenario assumptions.** Esketamine arms get the full dose at every session; "
     "escitalopram 10 mg/day stands for every newly started antidepressant; ELEKT-D infusions "
     "are on days 0, 3, 7, 10, 14, 17; a relapse median not reached within the follow-up counts "

@@ -27,9 +27,11 @@ FIT = ("fitted to: calibration_targets.csv rows 7-10, 21-26, 34, 77-88, 91, 92, 
        "spray arm at day 28 (the TRANSFORM-1/2 pooled rows left out: TRANSFORM-2 is kept aside "
        "for the independent check); Lii 2023 masked ketamine and saline arms to day 14; "
        "riluzole trial lead-in at 24 h and 72 h; Cochrane 2021 midazolam and saline comparator "
-       "risks at 24 h) (ketasim calibration 2026-12-03; docs/validation/calibration.md)")
+       "risks at 24 h; each arm in its trial's own baseline MADRS where known, "
+       "evidence/data/trial_baselines.csv) (ketasim calibration 2026-12-03; "
+       "docs/validation/calibration.md)")
 #: Between-patient cv of w_fast, w_slow and w_expectancy (log-normal, drawn independently).
-CV = 1.994
+CV = 1.995
 CV_SOURCE = f"{FIT}; one cv shared by w_slow and w_expectancy, near its upper bound 2"
 
 PARAMETERS = (
@@ -42,7 +44,7 @@ PARAMETERS = (
     Parameter("w_mono", 0.3, "1",
               "assumption: monoamines are a secondary contribution (mission M6)",
               description=f"weight of the monoamine term ({_LATER})"),
-    Parameter("w_slow", 0.9284, "1",
+    Parameter("w_slow", 0.9331, "1",
               f"{FIT}; slow term: spinogenesis maintains the effect (Moda-Sava 2019); hand-set "
               "start 2.5, first fit without a placebo model 4.034", cv=CV, cv_source=CV_SOURCE,
               description="weight per unit of regained synapse density"),
@@ -51,7 +53,7 @@ PARAMETERS = (
               "2017; Kiraly 2017) but fell with improvement after six infusions (Zhan 2020, "
               "r = -0.26): a small weight",
               description=f"severity log-change per unit inflammation change ({_LATER})"),
-    Parameter("w_antidepressant", 0.1596, "1", f"{FIT}; start 0.5",
+    Parameter("w_antidepressant", 0.1052, "1", f"{FIT}; start 0.5",
               description="weight of the adaptation to an oral antidepressant"),
     Parameter("tau_mood", 2.0, "h",
               "assumption: MADRS falls by 2 h after the first infusion (Murrough 2013 Biol "
