@@ -45,8 +45,10 @@ from ketasim.clinical.endpoints import (
 )
 from ketasim.clinical.scales import SCALE_NAMES, get_scale
 from ketasim.clinical.visits import Ratings
+from ketasim.dosing import Dose, Regimen
 from ketasim.evidence.calibrate import (
     _CONTRAST,
+    _MEAN_SIGN,
     ARMS,
     BOUNDS,
     FITTED,
@@ -77,6 +79,8 @@ MURROUGH_FOLLOW_UP_D = 83.0
 #: the infusions: Mon/Wed/Fri, as in claims.py and tests/test_course.py).
 MURROUGH_DAYS = (0, 2, 4, 7, 9, 11)
 ESKETAMINE_MODEL = "perez_ruixo2021+mechanism"
+#: Domany 2019: doses thrice weekly for 21 days (days from the first; assumption: Mon/Wed/Fri).
+DOMANY_DAYS = (0, 2, 4, 7, 9, 11, 14, 16, 18)
 
 
 
@@ -94,6 +98,12 @@ EXTRA_ARMS: dict[str, EvidenceArm] = {
     "ketamine x6, 2/week": EvidenceArm(infusions("racemic", 0.5, (0, 3, 7, 10, 14, 17))),
     "esketamine 56 mg + new AD": _esketamine(56.0),
     "esketamine 84 mg + new AD": _esketamine(84.0),
+    # Domany 2019 Br J Psychiatry: oral ketamine 1 mg/kg or oral placebo thrice weekly for
+    # 21 days (assumption: Mon/Wed/Fri from day 0, nine doses)
+    "oral ketamine x9": EvidenceArm(Regimen.repeated(
+        Dose("racemic", "oral", 1.0, per_kg=True), [24.0 * d for d in DOMANY_DAYS])),
+    "oral placebo x9": EvidenceArm(Regimen.repeated(
+        Dose("placebo", "oral", None), [24.0 * d for d in DOMANY_DAYS])),
 }
 _ALL_ARMS = ARMS | EXTRA_ARMS
 
@@ -133,6 +143,10 @@ EXTRA_ROWS: dict[tuple[str, str, str, str], Extra] = {
         Extra("esketamine 84 mg + new AD", "relative_change"),
     ("aspire2", "placebo + SOC", "mean_change_from_baseline", "24"):
         Extra("new AD + placebo spray", "relative_change"),
+    ("domany2019_oral", "oral ketamine", "mean_decrease_from_baseline", "504"):
+        Extra("oral ketamine x9", "change"),
+    ("domany2019_oral", "oral placebo", "mean_decrease_from_baseline", "504"):
+        Extra("oral placebo x9", "change"),
 }
 
 #: Why rows of these studies are not simulated (the rest follow from their statistic).
@@ -193,6 +207,8 @@ def _extra_endpoint(i: int, row: pd.Series, extra: Extra) -> Endpoint:
         value, sd = value / base, float(sd_text.group(1)) / base
     elif extra.kind in ("response", "sensitivity"):
         value /= 100.0
+    elif extra.kind == "change":
+        value *= _MEAN_SIGN[row["statistic"]]  # a decrease is a negative change
     label = f"{row['study']} {row['statistic']} @ {row['timepoint_h'] or '-'} h (n {n})"
     target = Target(label, extra.kind, time_h, value, n, sd=sd,
                     sd_source="row's SD / row's baseline" if sd else "", rows=(i,),
