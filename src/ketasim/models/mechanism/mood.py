@@ -21,13 +21,12 @@ _SIZE = ("assumption: initial value chosen so that 0.5 mg/kg IV over 40 min lowe
          "points from ~30, Murrough 2013 Am J Psychiatry, PMID 23982301)")
 
 #: Where the fitted values come from (one joint fit of mood and expectancy gains).
-FIT = ("fitted to: calibration_targets.csv rows 7-10, 21-26, 34, 77-88, 91, 92, 109, 110, "
-       "116-119 (Murrough 2013 AJP ketamine and midazolam arms at 24 h; Han 2016 pooled "
+FIT = ("fitted to: calibration_targets.csv rows 7-10, 21-26, 34, 69-80, 83, 84, 101, 102, "
+       "108-111 (Murrough 2013 AJP ketamine and midazolam arms at 24 h; Han 2016 pooled "
        "response and remission at 24 h, 72 h, day 7; TRANSFORM-1 new antidepressant + placebo "
-       "spray arm at day 28 (the TRANSFORM-1/2 pooled rows left out: TRANSFORM-2 is kept aside "
-       "for the independent check); Lii 2023 masked ketamine and saline arms to day 14; "
-       "riluzole trial lead-in at 24 h and 72 h; Cochrane 2021 midazolam and saline comparator "
-       "risks at 24 h; each arm in its trial's own baseline MADRS where known, "
+       "spray arm at day 28; Lii 2023 masked ketamine and saline arms to day 14; riluzole trial "
+       "lead-in at 24 h and 72 h; Cochrane 2021 midazolam and saline comparator risks at 24 h; "
+       "each arm in its trial's own baseline MADRS where known, "
        "evidence/data/trial_baselines.csv) (ketasim calibration 2026-12-03; "
        "docs/validation/calibration.md)")
 #: Between-patient cv of w_fast, w_slow and w_expectancy (log-normal, drawn independently).
