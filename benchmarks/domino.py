@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-import libsbml
+import common
 import numba
 import numpy as np
 import roadrunner
@@ -22,7 +22,6 @@ from scipy.linalg import expm
 
 from ketasim.dosing import Dose, Regimen
 from ketasim.modeling import kernel
-from ketasim.modeling.sbml import to_sbml
 from ketasim.models import get_model
 from ketasim.population.sampling import Population
 from ketasim.simulation.engine import simulate
@@ -119,34 +118,18 @@ def run_scipy(p, count, times, method) -> np.ndarray:
 
 
 def load_roadrunner() -> roadrunner.RoadRunner:
-    """The model's SBML with the infusion switched on at 0 and off at T_INF.
-
-    to_sbml writes event amounts as numbers; they become a parameter infusion_rate_mg_h here
-    so that one loaded model serves every subject (the rate depends on weight).
-    """
-    text = to_sbml(MODEL, {}, [(0.0, "central", "rate", 1.0), (T_INF, "central", "rate", -1.0)])
-    doc = libsbml.readSBMLFromString(text)
-    m = doc.getModel()
-    rate = m.createParameter()
-    rate.setId("infusion_rate_mg_h")
-    rate.setConstant(True)
-    rate.setValue(0.0)
-    for event, sign in (("dose_0", "+"), ("dose_1", "-")):
-        m.getEvent(event).getEventAssignment(0).setMath(
-            libsbml.parseL3Formula(f"input_central {sign} infusion_rate_mg_h"))
-    rr = roadrunner.RoadRunner(libsbml.writeSBMLToString(doc))
-    rr.integrator.relative_tolerance = RTOL
-    # one value per state: a scalar would be rescaled by roadrunner
-    rr.integrator.setValue("absolute_tolerance", [ATOL] * len(MODEL.states))
-    rr.integrator.maximum_num_steps = 1_000_000
-    return rr
+    """The model's SBML with the infusion switched on at 0 and off at T_INF; the rate
+    (it depends on weight) is set per subject as dose_value_0 = +rate, dose_value_1 = -rate."""
+    return common.load_roadrunner(MODEL, [(0.0, "central", "rate"), (T_INF, "central", "rate")],
+                                  RTOL, ATOL)
 
 
 def run_roadrunner(rr, p, count, times) -> np.ndarray:
     out = np.empty((count, times.size))
     for i in range(count):
-        for name in ("k10", "weight_kg", "rate"):
-            rr["infusion_rate_mg_h" if name == "rate" else name] = p[name][i]
+        for name in ("k10", "weight_kg"):
+            rr[name] = p[name][i]
+        rr["dose_value_0"], rr["dose_value_1"] = p["rate"][i], -p["rate"][i]
         rr["V1_per_kg"] = p["V1"][i] / p["weight_kg"][i]
         rr.reset()  # after setting: the t = 0 event reads the rate when reset fires it
         out[i] = rr.simulate(times=times, selections=[OUTPUT])[:, 0]

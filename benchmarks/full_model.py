@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 
-import libsbml
+import common
 import numba
 import numpy as np
 import roadrunner
@@ -32,7 +32,6 @@ from scipy.integrate import solve_ivp
 from ketasim.clinical.visits import rate_arm
 from ketasim.dosing import Dose, Regimen
 from ketasim.modeling import kernel
-from ketasim.modeling.sbml import to_sbml
 from ketasim.models import get_model
 from ketasim.population.sampling import Population
 from ketasim.simulation.engine import dose_events, simulate
@@ -92,24 +91,10 @@ class Problem:
 
 def load_roadrunner(problem: Problem) -> roadrunner.RoadRunner:
     """The SBML of the model with one event per dose event, its value a parameter."""
-    events = [(float(t), MODEL.state_names[s], "bolus" if kind == 0 else "rate", 1.0)
+    events = [(float(t), MODEL.state_names[s], "bolus" if kind == 0 else "rate")
               for t, s, kind in zip(problem.ev_t, problem.ev_state, problem.ev_kind,
                                     strict=True)]
-    doc = libsbml.readSBMLFromString(to_sbml(MODEL, {}, events))
-    m = doc.getModel()
-    for j, (_, state, kind, _) in enumerate(events):
-        value = m.createParameter()
-        value.setId(f"dose_value_{j}")
-        value.setConstant(True)
-        value.setValue(0.0)
-        target = state if kind == "bolus" else f"input_{state}"
-        m.getEvent(f"dose_{j}").getEventAssignment(0).setMath(
-            libsbml.parseL3Formula(f"{target} + dose_value_{j}"))
-    rr = roadrunner.RoadRunner(libsbml.writeSBMLToString(doc))
-    rr.integrator.relative_tolerance = RTOL
-    rr.integrator.setValue("absolute_tolerance", [ATOL] * len(MODEL.states))
-    rr.integrator.maximum_num_steps = 1_000_000
-    return rr
+    return common.load_roadrunner(MODEL, events, RTOL, ATOL)
 
 
 def run_roadrunner(rr, problem: Problem, count: int, times: np.ndarray) -> np.ndarray:
