@@ -92,8 +92,9 @@ def run_task(point: Point, task: Task, chunk: int, parts: str) -> int:
     return len(table)
 
 
-def _prepare(sweep: Sweep, out: Path, resume: bool) -> tuple[list[Task], Path]:
-    """The tasks still to run, after writing (or, resuming, checking) the manifest."""
+def _prepare(sweep: Sweep, out: Path, resume: bool) -> tuple[list[Task], list[Task], Path]:
+    """Every task and those still to run, after writing (or, resuming, checking) the
+    manifest."""
     parts = out / "parts"
     manifest = out / "manifest.json"
     all_tasks = tasks(sweep)
@@ -119,7 +120,7 @@ def _prepare(sweep: Sweep, out: Path, resume: bool) -> tuple[list[Task], Path]:
         os.replace(tmp, manifest)
     for stale in parts.glob(".*.tmp"):  # a task killed while writing
         stale.unlink()
-    return [t for t in all_tasks if not (parts / t.part).exists()], parts
+    return all_tasks, [t for t in all_tasks if not (parts / t.part).exists()], parts
 
 
 def run_sweep(sweep: Sweep, out: Path, *, scheduler: str | None = None,
@@ -131,8 +132,8 @@ def run_sweep(sweep: Sweep, out: Path, *, scheduler: str | None = None,
     for a LocalCluster of ``workers`` processes (default: one per core). ``progress(done,
     total)`` after each task. Returns the summary (also written to ``out/summary.csv``).
     """
-    todo, parts = _prepare(sweep, out, resume)
-    total = len(tasks(sweep))
+    every, todo, parts = _prepare(sweep, out, resume)
+    total = len(every)
     done = total - len(todo)
     if progress:
         progress(done, total)
