@@ -15,10 +15,11 @@ where :func:`trial_baselines` has it, else the TRD cohort; rated by the clinic l
 - a rate (response, remission) with a binomial likelihood with the row's n (the observed count
   k = rate x n may be fractional: the binomial coefficient uses gamma functions).
 
-:func:`objective` is the summed negative log-likelihood (with all constants, so it can be checked
-by hand), deterministic for a seed: the virtual patients (PK and mood random effects, baselines,
-rating noise) are the same in every evaluation (common random numbers), only their parameters
-change. :func:`fit` minimises it with bounded Nelder-Mead on log-parameters.
+:func:`evaluate` tabulates each target's simulated value and its independent NLL term (with all
+constants, so it can be checked by hand), deterministic for a seed: the virtual patients (PK and
+mood random effects, baselines, rating noise) are the same in every evaluation (common random
+numbers), only their parameters change. The fit itself (with a between-study random effect) is
+:mod:`ketasim.evidence.posterior`.
 
 Drug-minus-control contrasts (odds ratios, SMDs) are not fitted: their arms are.
 """
@@ -33,14 +34,13 @@ from functools import cache
 from importlib.resources import files
 from typing import cast
 
-import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import gammaln
 
 from ketasim.clinical.endpoints import REMISSION_MAX, RESPONSE_FRACTION, ScaleEndpoint, endpoints
 from ketasim.clinical.visits import Ratings, rate_arm, visit_times
 from ketasim.dosing import Dose, Regimen, schedule
+from ketasim.evidence.likelihood import Row
 from ketasim.evidence.targets import load_targets
 from ketasim.modeling.spec import Model
 from ketasim.models import get_model
@@ -157,10 +157,22 @@ class Target:
     fitted: bool = True
     arm: str = "ketamine"
     study: str = ""
+    #: MADRS points of the arm's mean baseline (``relative_change``), else None
+    baseline: float | None = None
 
     @property
     def se(self) -> float | None:
         return None if self.sd is None else self.sd / math.sqrt(self.n)
+
+    @property
+    def group(self) -> str:
+        """The study arm whose rows share one between-study random effect."""
+        return f"{self.study}/{self.arm}"
+
+    def likelihood_row(self) -> Row:
+        """What :class:`~ketasim.evidence.likelihood.HeterogeneityLikelihood` needs of it."""
+        points = 1.0 if self.baseline is None else self.baseline
+        return Row(self.kind, self.observed, self.n, self.se, points, self.group)
 
 
 def _sd_of(row: pd.Series, mean: float) -> tuple[float, str]:
@@ -260,7 +272,8 @@ def select_targets(table: pd.DataFrame | None = None
                 _label(row) + " as fraction of its 0-h mean", "relative_change", time_h,
                 (value - base) / base, sd=sd / base,
                 sd_source="row's SD of the score / 0-h mean (SD of the change not reported)",
-                rows=(int(i), j), n=n, fitted=fitted, arm=arm, study=row["study"]))
+                rows=(int(i), j), n=n, fitted=fitted, arm=arm, study=row["study"],
+                baseline=base))
         else:
             skipped.append((int(i), _label(row), f"statistic {stat} not modelled"))
     return targets, skipped
@@ -375,47 +388,6 @@ def evaluate(values: Mapping[str, float], targets: list[Target], n_subjects: int
                      "observed": t.observed, "simulated": s, "n": t.n, "se": t.se,
                      "nll": nll_term(t, s, n_subjects)})
     return pd.DataFrame(rows)
-
-
-def objective(values: Mapping[str, float], targets: list[Target], n_subjects: int = 300,
-              seed: int = 1) -> float:
-    """Summed negative log-likelihood of the fitted ``targets`` (deterministic for ``seed``)."""
-    table = evaluate(values, targets, n_subjects, seed)
-    return float(table.loc[table["fitted"], "nll"].sum())
-
-
-@dataclass(frozen=True)
-class FitResult:
-    values: dict[str, float]
-    nll: float
-    start_nll: float
-    evaluations: int
-    converged: bool
-    message: str
-    table: pd.DataFrame
-
-
-def fit(targets: list[Target], start: dict[str, float], n_subjects: int = 300, seed: int = 1,
-        max_evaluations: int = 300, bounds: dict[str, tuple[float, float]] | None = None
-        ) -> FitResult:
-    """Minimise :func:`objective` over the parameters in ``start`` with bounded Nelder-Mead on
-    their logarithms (at most ``max_evaluations`` evaluations)."""
-    bounds = BOUNDS if bounds is None else bounds
-    names = list(start)
-    log_bounds = [(math.log(bounds[k][0]), math.log(bounds[k][1])) for k in names]
-
-    def f(x: np.ndarray) -> float:
-        return objective(dict(zip(names, np.exp(x), strict=True)), targets, n_subjects, seed)
-
-    x0 = np.log([start[k] for k in names])
-    start_nll = f(x0)
-    simplex = np.vstack([x0] + [x0 + 0.3 * np.eye(len(x0))[k] for k in range(len(x0))])
-    res = minimize(f, x0, method="Nelder-Mead", bounds=log_bounds,
-                   options={"maxfev": max_evaluations, "xatol": 0.01, "fatol": 0.05,
-                            "initial_simplex": simplex})
-    values = {k: float(v) for k, v in zip(names, np.exp(res.x), strict=True)}
-    return FitResult(values, float(res.fun), start_nll, int(res.nfev), bool(res.success),
-                     str(res.message), evaluate(values, targets, n_subjects, seed))
 
 
 #: Limits of the calibration (docs/validation/calibration.md and the validation report).

@@ -23,12 +23,10 @@ prediction; ``inside`` says whether the published value lies in the interval.
 from __future__ import annotations
 
 import datetime
-import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from importlib.resources import files
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -50,7 +48,6 @@ from ketasim.evidence.calibrate import (
     _CONTRAST,
     _MEAN_SIGN,
     ARMS,
-    BOUNDS,
     FITTED,
     MODEL_NAME,
     EvidenceArm,
@@ -61,11 +58,16 @@ from ketasim.evidence.calibrate import (
     select_targets,
     sprays,
 )
+from ketasim.evidence.posterior import POSTERIOR_FILE, load_posterior
 from ketasim.evidence.targets import load_targets
 from ketasim.models import get_model
 
-#: Package data file with the calibrated parameters' covariance (``scripts/uncertainty.py``).
-UNCERTAINTY_FILE = "parameter_uncertainty.json"
+#: Goals of the validation (issue 11): shares of values inside their 90% intervals, of the
+#: fitted rows and of every row predicted by the posterior without its study.
+TARGET_CALIBRATION = 0.80
+TARGET_LOSO = 0.70
+#: Endpoint kinds with a visual predictive check through time.
+VPC_KINDS = ("change", "relative_change", "response", "remission")
 #: Central share of the prediction interval (5th to 95th percentile).
 INTERVAL = 0.90
 #: Each arm's virtual population has at least this many times the largest n of its endpoints:
@@ -196,7 +198,7 @@ class Endpoint:
 def _extra_endpoint(i: int, row: pd.Series, extra: Extra) -> Endpoint:
     value, n = float(row["value"]), int(row["n"])
     time_h = float(row["timepoint_h"]) if extra.time_h is None else extra.time_h
-    sd = None
+    sd = base = None
     if extra.kind == "relative_change":
         base_text = re.search(r"baseline ([\d.]+)", row["unit"])
         sd_text = re.search(r"SD ([\d.]+)", row["unit"])
@@ -212,7 +214,7 @@ def _extra_endpoint(i: int, row: pd.Series, extra: Extra) -> Endpoint:
     label = f"{row['study']} {row['statistic']} @ {row['timepoint_h'] or '-'} h (n {n})"
     target = Target(label, extra.kind, time_h, value, n, sd=sd,
                     sd_source="row's SD / row's baseline" if sd else "", rows=(i,),
-                    fitted=False, arm=extra.arm, study=row["study"])
+                    fitted=False, arm=extra.arm, study=row["study"], baseline=base)
     return Endpoint(target, row["study"], row["statistic"], extra.scale, extra.reference_h,
                     "scenario")
 
@@ -269,21 +271,19 @@ def current_values() -> dict[str, float]:
     return {k: float(params[k].value) for k in FITTED} | {"cv": float(cv)}
 
 
-def load_uncertainty() -> dict:
-    """The parameter-uncertainty document written by ``scripts/uncertainty.py``."""
-    path = files("ketasim") / "evidence" / "data" / UNCERTAINTY_FILE
-    return json.loads(path.read_text(encoding="utf-8"))
+def study_weights(draws: list[dict], study: str) -> np.ndarray:
+    """Importance weights of ``draws`` for the posterior without ``study``: proportional to
+    1 / the likelihood of the study's arms at each draw (exact for independent studies given the
+    parameters and taus); uniform for a study the calibration did not see."""
+    nll = np.array([sum(v for arm, v in d["arm_nll"].items() if arm.split("/")[0] == study)
+                    for d in draws])
+    w = np.exp(nll - nll.max())
+    return w / w.sum()
 
 
-def parameter_draws(uncertainty: dict, values: dict[str, float], draws: int,
-                    rng: np.random.Generator) -> list[dict[str, float]]:
-    """``draws`` parameter sets: log-normal around ``values`` with the file's covariance (of
-    the log values), each value clipped to the calibration's bounds."""
-    names = uncertainty["names"]
-    x = rng.multivariate_normal(np.log([values[k] for k in names]),
-                                np.asarray(uncertainty["covariance"]), size=draws)
-    lo, hi = (np.array([BOUNDS[k][j] for k in names]) for j in (0, 1))
-    return [dict(zip(names, np.clip(np.exp(row), lo, hi).tolist(), strict=True)) for row in x]
+def effective_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of normalised ``weights``."""
+    return float(1.0 / np.sum(weights**2))
 
 
 # --- simulation ---------------------------------------------------------------------------------
@@ -328,6 +328,32 @@ def resampled(endpoint: Endpoint, patients: Ratings, last_dose_h: float, resampl
     raise ValueError(f"unknown endpoint kind {t.kind!r}")
 
 
+def study_effect(endpoint: Endpoint, samples: np.ndarray, z: np.ndarray, tau_change: float,
+                 tau_logit: float) -> np.ndarray:
+    """``samples`` of the endpoint's statistic in new trials whose arm effects are ``z`` (one per
+    sample, N(0, 1); :mod:`ketasim.evidence.likelihood`): a change shifts by ``-tau_change z``
+    MADRS points (in proportion to the scale's range on another scale, divided by the baseline
+    for a fraction), a rate by ``+tau_logit z`` on the logit; relapse medians and sensitivities
+    are not shifted."""
+    t = endpoint.target
+    if t.kind in ("change", "relative_change"):
+        points = tau_change * get_scale(endpoint.scale).max_score / get_scale("madrs").max_score
+        return samples - points * z / (t.baseline if t.kind == "relative_change" else 1.0)
+    if t.kind in ("response", "remission"):
+        p = np.clip(samples, 0.5 / t.n, 1 - 0.5 / t.n)
+        return 1.0 / (1.0 + (1 - p) / p * np.exp(-tau_logit * z))
+    return samples
+
+
+def weighted_percentiles(samples: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
+    """Percentiles ``q`` (0-100) of ``samples`` with ``weights`` (NaN samples dropped)."""
+    keep = ~np.isnan(samples)
+    x, w = samples[keep], weights[keep]
+    order = np.argsort(x)
+    x, cum = x[order], np.cumsum(w[order])
+    return np.interp(np.asarray(q) / 100 * cum[-1], cum - w[order] / 2, x)
+
+
 def _observed_interval(t: Target) -> list[float] | None:
     """90% interval of the published value from its own sampling error: mean +/- z SE, or the
     Wilson interval of a rate with the row's n; None for medians and sensitivities."""
@@ -342,63 +368,135 @@ def _observed_interval(t: Target) -> list[float] | None:
     return [centre - half, centre + half]
 
 
-def _row(e: Endpoint, samples: np.ndarray) -> dict[str, Any]:
+def _row(e: Endpoint, samples: np.ndarray, loso_weights: np.ndarray | None) -> dict[str, Any]:
     """The validation.json row of ``e``: the prediction interval of ``samples``, the observed
-    value and whether it lies inside."""
+    value and whether it lies inside; with ``loso_weights`` (per sample) the interval of the
+    posterior without the endpoint's study too."""
     t = e.target
     tail = 100 * (1 - INTERVAL) / 2
-    p5, median, p95 = np.nanpercentile(samples, [tail, 50, 100 - tail])
+    q = [tail, 50, 100 - tail]
+    p5, median, p95 = np.nanpercentile(samples, q)
+    lo, mid, hi = (p5, median, p95) if loso_weights is None else \
+        weighted_percentiles(samples, loso_weights, q)
     return {
         "study": e.study, "arm": t.arm, "endpoint": e.description, "kind": t.kind,
         "scale": get_scale(e.scale).label, "statistic": e.statistic, "time_h": t.time_h,
         "n": t.n, "observed": t.observed, "observed_interval": _observed_interval(t),
         "predicted": float(median), "p5": float(p5), "p95": float(p95),
-        "inside": bool(p5 <= t.observed <= p95), "fitted": t.fitted, "source": e.source,
+        "inside": bool(p5 <= t.observed <= p95), "loso_predicted": float(mid),
+        "loso_p5": float(lo), "loso_p95": float(hi), "loso_inside": bool(lo <= t.observed <= hi),
+        "fitted": t.fitted, "source": e.source,
         "rows": list(t.rows), "label": t.label}
+
+
+def _vpc_endpoints(group: list[Endpoint]) -> list[Endpoint]:
+    """Per study, kind and scale of ``group``'s time-course endpoints, one endpoint per time of
+    :func:`vpc_times` (the largest n of these) for the visual predictive check."""
+    out = []
+    for key in dict.fromkeys(_vpc_key(e) for e in group if e.target.kind in VPC_KINDS):
+        mine = [e for e in group if _vpc_key(e) == key]
+        first = max(mine, key=lambda e: e.target.n)
+        last_h = max(e.target.time_h for e in mine)
+        out += [replace(first, target=replace(first.target, time_h=t))
+                for t in vpc_times(last_h)]
+    return out
+
+
+def _vpc_key(e: Endpoint) -> tuple[str, str, str]:
+    return e.study, e.target.kind, e.scale
+
+
+def vpc_times(last_h: float) -> list[float]:
+    """Times (h) of a visual predictive check's band up to ``last_h`` (at least a day): 2, 4, 8
+    and 12 h, then daily."""
+    daily = [24.0 * d for d in range(1, math.ceil(last_h / 24) + 1)]
+    return [t for t in (2.0, 4.0, 8.0, 12.0, *daily) if t <= max(last_h, 24.0)]
 
 
 def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
              progress: Callable[[int, int], None] | None = None) -> dict:
     """Prediction intervals for every endpoint of :func:`select_endpoints`.
 
-    ``draws`` parameter sets; for each, every arm in max(``n``, :data:`POPULATION_FACTOR` x its
-    largest n) virtual patients (seed ``seed + draw``) and ``resamples`` trial-sized groups per
-    endpoint. ``progress(done, draws)`` after each parameter set. Returns the document written
-    to validation.json (see docs/validation/report.md).
+    ``draws`` parameter sets of the shipped posterior (:func:`~ketasim.evidence.posterior.
+    load_posterior`); for each, every arm in max(``n``, :data:`POPULATION_FACTOR` x its largest
+    n) virtual patients (seed ``seed + draw``) and ``resamples`` trial-sized groups per endpoint,
+    each a new trial with its own between-study effect (:func:`study_effect`). The
+    leave-one-study-out interval reweights the same samples (:func:`study_weights`).
+    ``progress(done, draws)`` after each parameter set. Returns the document written to
+    validation.json (see docs/validation/report.md).
     """
     endpoints, skipped = select_endpoints()
-    uncertainty = load_uncertainty()
+    posterior = load_posterior()
     values = current_values()
     notes = []
-    if any(not math.isclose(uncertainty["values"][k], v, rel_tol=1e-9)
+    if any(not math.isclose(float(f"{posterior['map'][k]:.4g}"), v, rel_tol=1e-9)
            for k, v in values.items()):
-        notes.append(f"{UNCERTAINTY_FILE} was made for other parameter values than the model's "
-                     "(re-run scripts/uncertainty.py); its covariance is used around the "
-                     "model's values")
+        notes.append(f"{POSTERIOR_FILE} was made for other parameter values than the model's "
+                     "(re-run scripts/calibrate.py)")
     rng = np.random.default_rng(seed)
-    sets = parameter_draws(uncertainty, values, draws, rng)
+    pick = rng.choice(len(posterior["draws"]), size=draws,
+                      replace=draws > len(posterior["draws"]))
+    chosen = [posterior["draws"][i] for i in pick]
     groups = {key: [e for e in endpoints if (e.target.arm, population_key(e.target)) == key]
               for key in dict.fromkeys((e.target.arm, population_key(e.target))
                                        for e in endpoints)}
+    bands = {key: _vpc_endpoints(group) for key, group in groups.items()}
     samples: dict[int, list[np.ndarray]] = {id(e): [] for e in endpoints}
-    for k, params in enumerate(sets):
-        for (arm, key), group in groups.items():
+    band_samples: dict[int, list[np.ndarray]] = {id(e): [] for b in bands.values() for e in b}
+    for k, draw in enumerate(chosen):
+        tau = draw["tau_change"], draw["tau_logit"]
+        for key, group in groups.items():
+            arm = key[0]
             size = max(n, POPULATION_FACTOR * max(e.target.n for e in group))
             design = _ALL_ARMS[arm]
-            patients = rate(design, params, [t for e in group for t in e.times_h], size,
-                            seed + k, SCALE_NAMES, key)
+            times = [t for e in group + bands[key] for t in e.times_h]
+            patients = rate(design, draw["values"], times, size, seed + k, SCALE_NAMES, key[1])
+            z = rng.standard_normal(resamples)  # one new trial per resample, all its endpoints
             for e in group:
-                samples[id(e)].append(resampled(e, patients, design.regimen.last_dose_h,
-                                                resamples, rng))
+                samples[id(e)].append(study_effect(e, resampled(
+                    e, patients, design.regimen.last_dose_h, resamples, rng), z, *tau))
+            for e in bands[key]:
+                band_samples[id(e)].append(study_effect(e, resampled(
+                    e, patients, design.regimen.last_dose_h, resamples, rng), z, *tau))
         if progress:
             progress(k + 1, draws)
-    rows = [_row(e, np.concatenate(samples[id(e)])) for e in endpoints]
+    studies = list(dict.fromkeys(e.study for e in endpoints))
+    weights = {s: study_weights(chosen, s) for s in studies}
+    rows = [_row(e, np.concatenate(samples[id(e)]),
+                 np.repeat(weights[e.study], resamples)) for e in endpoints]
     inside = [r["inside"] for r in rows]
+    calibrated = {arm.split("/")[0] for arm in posterior["arms"]}
+    per_study = [{"study": s, "in_calibration": s in calibrated,
+                  "endpoints": sum(r["study"] == s for r in rows),
+                  "inside": sum(r["inside"] for r in rows if r["study"] == s),
+                  "loso_inside": sum(r["loso_inside"] for r in rows if r["study"] == s),
+                  "effective_draws": effective_size(weights[s])} for s in studies]
+    fitted = [r for r in rows if r["fitted"]]
+    tail = 100 * (1 - INTERVAL) / 2
+    vpc = []
+    for (arm, _), band in bands.items():
+        for study, kind, scale in dict.fromkeys(map(_vpc_key, band)):
+            mine = [e for e in band if _vpc_key(e) == (study, kind, scale)]
+            q = np.array([np.nanpercentile(np.concatenate(band_samples[id(e)]),
+                                           [tail, 50, 100 - tail]) for e in mine])
+            vpc.append({"study": study, "arm": arm, "kind": kind,
+                        "scale": get_scale(scale).label, "endpoint": mine[0].description,
+                        "n": mine[0].target.n, "times_h": [e.target.time_h for e in mine],
+                        "p5": q[:, 0].tolist(), "p50": q[:, 1].tolist(),
+                        "p95": q[:, 2].tolist()})
     return {
         "endpoints": rows,
         "fraction_inside": float(np.mean(inside)),
         "n_inside": int(sum(inside)),
         "n_endpoints": len(rows),
+        "targets": {
+            "calibration": {"inside": sum(r["inside"] for r in fitted), "of": len(fitted),
+                            "goal": TARGET_CALIBRATION},
+            "loso": {"inside": sum(r["loso_inside"] for r in rows), "of": len(rows),
+                     "goal": TARGET_LOSO},
+            "studies_all_outside": [p["study"] for p in per_study if p["loso_inside"] == 0]},
+        "studies": per_study,
+        "vpc": vpc,
         "interval": INTERVAL,
         "parameter_draws": draws,
         "patients_per_arm_min": n,
@@ -407,14 +505,24 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
         "seed": seed,
         "model": MODEL_NAME,
         "arms": {arm: _ALL_ARMS[arm].model for arm, _ in groups},
-        "parameters": {"names": uncertainty["names"], "values": values,
-                       "sd_log": uncertainty["sd"], "method": uncertainty["method"],
-                       "date": uncertainty["date"]},
+        "parameters": {"names": posterior["names"], "map": posterior["map"], "values": values,
+                       "posterior": _posterior_summary(posterior),
+                       "method": "differential evolution then emcee (scripts/calibrate.py, "
+                                 f"{len(posterior['draws'])} draws)",
+                       "date": posterior["date"]},
         "not_simulated": [{"row": i, "label": label, "reason": why}
                           for i, label, why in skipped],
         "notes": notes,
         "date": datetime.date.today().isoformat(),
     }
+
+
+def _posterior_summary(posterior: dict) -> dict[str, list[float]]:
+    """Per parameter and tau: the posterior's 5th, 50th and 95th percentiles."""
+    draws = posterior["draws"]
+    series = {k: [d["values"][k] for d in draws] for k in posterior["names"]}
+    series |= {k: [d[k] for d in draws] for k in ("tau_change", "tau_logit")}
+    return {k: np.percentile(v, [5, 50, 95]).tolist() for k, v in series.items()}
 
 
 #: Limits of the validation itself (the calibration's: ``calibrate.LIMITS``).

@@ -7,6 +7,7 @@ import base64
 import html
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -16,7 +17,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from ketasim.analysis.statistics import normal_quantile
 from ketasim.evidence import calibrate, validate
 from ketasim.evidence.claims import Claim
 from ketasim.evidence.targets import load_targets
@@ -30,7 +30,11 @@ _FAMILIES = {
     "sensitivity": ("share of patients (%)", 100.0),
     "relapse_days": ("days", 1.0),
 }
-_INSIDE, _OUTSIDE = "#2a7ab0", "#d1495b"
+#: Okabe & Ito's colour-blind-safe palette (Color Universal Design, 2008).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000")
+VERMILLION = "#D55E00"
+_INSIDE, _OUTSIDE = PALETTE[0], VERMILLION
 
 
 def _family(kind: str) -> str:
@@ -61,48 +65,73 @@ def _markdown(text: str) -> str:
     return re.sub(r"`(.+?)`", r"<code>\1</code>", out)
 
 
-def study_figure(study: str, rows: list[dict], path: Path) -> Path:
-    """One panel per family of the study's endpoints: per arm and endpoint, the predicted median
-    and 90% interval next to the published value and its own 90% interval, by time."""
-    families = list(dict.fromkeys(_family(r["kind"]) for r in rows))
-    fig, axes = plt.subplots(1, len(families), figsize=(4.6 * len(families), 4.4),
-                             constrained_layout=True, squeeze=False)
-    for ax, family in zip(axes[0], families, strict=True):
-        mine = [r for r in rows if _family(r["kind"]) == family]
-        whens = list(dict.fromkeys(_when(r) for r in sorted(mine, key=lambda r: r["time_h"])))
-        series = list(dict.fromkeys((r["arm"], r["endpoint"]) for r in mine))
-        width = 0.7 / len(series)
-        handles = []
-        for k, key in enumerate(series):
-            colour = f"C{k}"
-            pts = sorted((r for r in mine if (r["arm"], r["endpoint"]) == key),
-                         key=lambda r: r["time_h"])
-            factor = _FAMILIES[pts[0]["kind"]][1]
-            x = np.array([whens.index(_when(r)) for r in pts]) + (k - (len(series) - 1) / 2) * width
-            pred = np.array([r["predicted"] for r in pts]) * factor
-            lo = pred - np.array([r["p5"] for r in pts]) * factor
-            hi = np.array([r["p95"] for r in pts]) * factor - pred
-            ax.errorbar(x - width / 5, pred, yerr=[lo, hi], fmt="s", color=colour, ms=6, lw=3,
-                        alpha=0.55, capsize=0)
-            obs = np.array([r["observed"] for r in pts]) * factor
-            err = np.array([[r["observed"] - r["observed_interval"][0],
-                             r["observed_interval"][1] - r["observed"]]
-                            if r["observed_interval"] else [0.0, 0.0] for r in pts]).T * factor
-            ax.errorbar(x + width / 5, obs, yerr=err, fmt="o", color="black", mfc=colour,
-                        ms=6, lw=1, capsize=3)
-            handles.append(Line2D([], [], color=colour, marker="s", lw=3, alpha=0.7,
-                                  label=f"{key[0]}: {key[1]}"))
-        handles += [Line2D([], [], color="grey", marker="s", lw=3, alpha=0.55,
-                           label="predicted: median, 90% interval"),
-                    Line2D([], [], color="black", marker="o", mfc="white", lw=1,
-                           label="published: value, 90% CI")]
-        ax.set_xticks(range(len(whens)), whens)
-        ax.set_xlim(-0.6, len(whens) - 0.4)
+#: Ticks of a VPC's time axis (h, log scale).
+_TICKS = ((2, "2 h"), (4, "4 h"), (12, "12 h"), (24, "1 d"), (72, "3 d"), (168, "7 d"),
+          (336, "14 d"), (672, "28 d"), (1344, "56 d"))
+
+
+def _observed_bars(r: dict) -> list[float]:
+    f = _FAMILIES[r["kind"]][1]
+    ci = r["observed_interval"]
+    return [f * (r["observed"] - ci[0]), f * (ci[1] - r["observed"])] if ci else [0.0, 0.0]
+
+
+def study_figure(study: str, rows: list[dict], bands: list[dict], path: Path) -> Path:
+    """Visual predictive check of one study: per family of its endpoints, each arm's predicted
+    median and 90% band through time (a trial of the arm's size, log time axis) under the
+    published values with their own 90% CI; endpoints without a time course (relapse medians,
+    sensitivities) as predicted interval beside the published value."""
+    timed = [r for r in rows if r["kind"] in validate.VPC_KINDS]
+    other = [r for r in rows if r["kind"] not in validate.VPC_KINDS]
+    families = list(dict.fromkeys(_family(r["kind"]) for r in timed))
+    panels = len(families) + bool(other)
+    fig, axes = plt.subplots(1, panels, figsize=(4.8 * panels, 4.4), constrained_layout=True,
+                             squeeze=False)
+    series = list(dict.fromkeys((r["arm"], r["endpoint"]) for r in rows))
+    colour = {key: PALETTE[k % len(PALETTE)] for k, key in enumerate(series)}
+    for ax, family in zip(axes[0], families, strict=False):
+        for b in (b for b in bands if _family(b["kind"]) == family):
+            f, key = _FAMILIES[b["kind"]][1], (b["arm"], b["endpoint"])
+            c = colour.get(key, "grey")
+            ax.fill_between(b["times_h"], np.multiply(b["p5"], f), np.multiply(b["p95"], f),
+                            color=c, alpha=0.22, lw=0)
+            ax.plot(b["times_h"], np.multiply(b["p50"], f), color=c, lw=1.6,
+                    label=f"{b['arm']}: {b['endpoint']} (n {b['n']})")
+        for r in (r for r in timed if _family(r["kind"]) == family):
+            f = _FAMILIES[r["kind"]][1]
+            ax.errorbar(r["time_h"], r["observed"] * f, yerr=np.array([_observed_bars(r)]).T,
+                        fmt="o", ms=6, capsize=3, lw=1, color="black",
+                        mfc=colour[(r["arm"], r["endpoint"])],
+                        mec="black" if r["inside"] else VERMILLION, mew=1 if r["inside"] else 2)
+        times = [r["time_h"] for r in timed if _family(r["kind"]) == family] + [
+            t for b in bands if _family(b["kind"]) == family for t in b["times_h"]]
+        ticks = [t for t in _TICKS if min(times) / 1.3 <= t[0] <= max(times) * 1.3]
+        ax.set_xscale("log")
+        ax.set_xlim(min(times) / 1.3, max(times) * 1.3)
+        ax.set_xticks([t for t, _ in ticks], [label for _, label in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("time since the (first) dose")
         ax.set_ylabel(family)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                  frameon=False)
+    if other:
+        ax = axes[0][-1]
+        for k, r in enumerate(other):
+            f = _FAMILIES[r["kind"]][1]
+            c = colour[(r["arm"], r["endpoint"])]
+            pred = r["predicted"] * f
+            ax.errorbar(k - 0.12, pred, yerr=[[pred - r["p5"] * f], [r["p95"] * f - pred]],
+                        fmt="s", color=c, ms=6, lw=3, alpha=0.55)
+            ax.errorbar(k + 0.12, r["observed"] * f, yerr=np.array([_observed_bars(r)]).T,
+                        fmt="o", color="black", mfc=c, ms=6, lw=1, capsize=3)
+        ax.set_xticks(range(len(other)), [textwrap.fill(f"{r['arm']}: {r['endpoint']}", 26)
+                                          for r in other], fontsize=7)
+        ax.set_xlim(-0.6, len(other) - 0.4)
+        ax.set_ylabel("days or share of patients (%)")
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(handles=handles, fontsize=7.5, loc="upper center",
-                  bbox_to_anchor=(0.5, -0.1), frameon=False)
-    fig.suptitle(study, fontsize=11)
+    fig.suptitle(f"{study}: predicted median and 90% band (lines, shading) and published "
+                 "values with their 90% CI (points; red edge: outside)", fontsize=9.5)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -189,17 +218,14 @@ def render_html(result: dict, claims: list[Claim], figures: dict[str, Path]) -> 
     fitted = [r for r in rows if r["fitted"]]
     held = [r for r in rows if not r["fitted"]]
     params = result["parameters"]
-    z = normal_quantile(0.5 + validate.INTERVAL / 2)
-    param_rows = []
-    for k in params["names"]:
-        value, sd = params["values"][k], params["sd_log"][k]
-        lo, hi = np.clip(value * np.exp([-z * sd, z * sd]), *calibrate.BOUNDS[k])
-        param_rows.append([f"<code>{k}</code>", f"{value:.4g}", f"{sd:.3f}",
-                           f"{lo:.4g} to {hi:.4g}"])
+    param_rows = [[f"<code>{k}</code>", f"{params['values'][k]:.4g}" if k in params["values"]
+                   else "", *(f"{x:.4g}" for x in q)] for k, q in params["posterior"].items()]
     endpoint_rows = [[html.escape(r["study"]), html.escape(r["arm"]), html.escape(r["endpoint"]),
                       _when(r), str(r["n"]), _fmt(r, r["observed"]), _fmt(r, r["predicted"]),
                       f"{_fmt(r, r['p5'])} to {_fmt(r, r['p95'])}",
                       "yes" if r["inside"] else "<strong>no</strong>",
+                      f"{_fmt(r, r['loso_p5'])} to {_fmt(r, r['loso_p95'])}",
+                      "yes" if r["loso_inside"] else "<strong>no</strong>",
                       "fitted" if r["fitted"] else
                       ("shown, not fitted" if r["source"] == "calibration" else "scenario"),
                       ", ".join(map(str, r["rows"]))] for r in rows]
@@ -216,6 +242,16 @@ def render_html(result: dict, claims: list[Claim], figures: dict[str, Path]) -> 
                      for a, m in result["arms"].items())
     notes = "".join(f"<p><strong>Note:</strong> {html.escape(x)}</p>" for x in result["notes"])
     share = f"{100 * result['interval']:.0f}%"
+    goals = result["targets"]
+    goal_rows = [[f"{label} inside their {share} intervals", f">= {100 * g['goal']:.0f}%",
+                  f"{g['inside']} of {g['of']} ({100 * g['inside'] / g['of']:.0f}%)",
+                  "yes" if g["inside"] >= g["goal"] * g["of"] else "<strong>no</strong>"]
+                 for label, g in (("calibration values", goals["calibration"]),
+                                  ("values predicted without their study", goals["loso"]))]
+    study_rows = [[html.escape(p["study"]), "yes" if p["in_calibration"] else "no",
+                   str(p["endpoints"]), str(p["inside"]), str(p["loso_inside"]),
+                   f"{p['effective_draws']:.1f} of {result['parameter_draws']}"]
+                  for p in result["studies"]]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>ketasim validation report</title>
 <style>{_CSS}</style></head><body>
@@ -223,33 +259,50 @@ def render_html(result: dict, claims: list[Claim], figures: dict[str, Path]) -> 
 <p>Generated by <code>ketasim validate</code> on {result['date']}; model
 <code>{result['model']}</code> as calibrated (docs/validation/calibration.md).</p>
 {notes}
+<h2>Targets</h2>
+{_table(["target", "goal", "result", "met"], goal_rows)}
+<p>Studies whose values are all outside their leave-one-study-out intervals:
+{", ".join(map(html.escape, goals["studies_all_outside"])) or "none"}. Missed rows are listed
+in red in the tables below; the reasons are in the limits at the end and in
+docs/validation/report.md.</p>
 <h2>Summary</h2>
 <p class="big"><strong>{result['n_inside']} of {result['n_endpoints']}</strong> published
 values ({100 * result['fraction_inside']:.0f}%) lie inside the model's {share} prediction
 interval: {sum(r['inside'] for r in fitted)} of {len(fitted)} fitted endpoints and
 {sum(r['inside'] for r in held)} of {len(held)} not fitted (the 2-h row and the scenarios the
 calibration never saw). A model whose intervals are right would have about {share} inside.</p>
-<p>Each interval is what a trial of the row's size would observe: {result['parameter_draws']}
-parameter sets drawn from the calibration's uncertainty, each simulated in a virtual TRD
-population of at least {result['patients_per_arm_min']} patients per arm
-({result['population_factor']} times the arm's largest n if more), from which
-{result['resamples']} trial-sized groups are resampled per endpoint (seed {result['seed']}).
-Predicted = median; interval = 5th to 95th percentile. Arms (model
-<code>{result['model']}</code> unless noted): {arms}.</p>
-<table><thead><tr><th>parameter</th><th>calibrated value</th><th>SD of ln(value)</th>
-<th>90% range (within the fit's bounds)</th></tr></thead><tbody>
+<p>Each interval is what a new trial of the row's size would observe: {result['parameter_draws']}
+parameter sets drawn from the calibration's posterior ({html.escape(params['method'])},
+{params['date']}), each simulated in a virtual population of at least
+{result['patients_per_arm_min']} patients per arm ({result['population_factor']} times the arm's
+largest n if more; the trial's own baseline where recorded), from which {result['resamples']}
+trial-sized groups are resampled per endpoint, each with its own between-study effect (the
+posterior's heterogeneity; seed {result['seed']}). Predicted = median; interval = 5th to 95th
+percentile. <em>Without its study</em>: the same samples reweighted to the posterior without the
+endpoint's study (importance weights 1 / that study's likelihood at each draw; the effective
+number of draws is in the table below). Arms (model <code>{result['model']}</code> unless
+noted): {arms}.</p>
+<table><thead><tr><th>parameter</th><th>model value (MAP)</th><th>posterior 5%</th>
+<th>median</th><th>95%</th></tr></thead><tbody>
 {"".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in param_rows)}
 </tbody></table>
-<p class="cite">Covariance: {html.escape(params['method'])} ({params['date']}).</p>
+<h2>Leave one study out</h2>
+{_table(["study", "in the calibration", "endpoints", "inside", "inside without the study",
+         "effective draws"], study_rows,
+        ["outside" if p["loso_inside"] == 0 else "" for p in result["studies"]])}
 <h2>Observed against predicted</h2>
 {_img(figures['overview'], 'observed against predicted')}
 <h2>Per study</h2>
-<p>Squares and thick bars: predicted median and {share} interval; circles with black bars:
-published value and its own {share} CI (from its SE, or Wilson's interval for a rate).</p>
+<p>Visual predictive checks: lines and shading, the predicted median and {share} band of
+what a trial of the arm's size would observe through time; points, the published values with
+their own {share} CI (from the SE, or Wilson's interval for a rate), a red edge when outside
+the interval. Relapse medians and sensitivities: squares with thick bars, the predicted
+median and interval.</p>
 {"".join(studies)}
 <h2>Every endpoint</h2>
 {_table(["study", "arm", "endpoint", "time", "n", "observed", "predicted",
-         f"{share} interval", "inside", "role", "manifest rows"], endpoint_rows,
+         f"{share} interval", "inside", "without its study", "inside", "role",
+         "manifest rows"], endpoint_rows,
         ["" if r["inside"] else "outside" for r in rows])}
 <details><summary>{len(skipped)} manifest rows not simulated, and why</summary>
 {_table(["row", "target", "reason"], skipped)}</details>
@@ -273,6 +326,7 @@ def write(result: dict, claims: list[Claim], out: Path) -> list[Path]:
     figures = {"overview": observed_vs_predicted_figure(rows, out / "observed_vs_predicted.png")}
     for study in dict.fromkeys(r["study"] for r in rows):
         figures[study] = study_figure(study, [r for r in rows if r["study"] == study],
+                                      [b for b in result["vpc"] if b["study"] == study],
                                       out / f"study_{study}.png")
     data = out / "validation.json"
     data.write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")

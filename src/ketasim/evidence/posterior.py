@@ -1,0 +1,135 @@
+"""Posterior of the mechanism's calibrated parameters: a global search, then MCMC.
+
+The problem (:class:`Problem`): the fitted targets of :func:`~ketasim.evidence.calibrate.
+select_targets`, each arm simulated in ``n_subjects`` virtual patients with common random
+numbers (``seed``), scored by the MBMA likelihood of :mod:`ketasim.evidence.likelihood` with the
+between-study heterogeneity integrated out. Priors: uniform on the log of each of
+:data:`PARAMETERS` within :data:`~ketasim.evidence.calibrate.BOUNDS` (assumption: no external
+information on these gains), uniform taus on their grids.
+
+:func:`sample` runs scipy's differential evolution (global, on log-parameters) for the
+maximum a posteriori point, then emcee's affine-invariant ensemble sampler started from the best
+members of the final population; every kept sample gets its taus drawn from their conditional
+posterior and the NLL of each study arm at them (for leave-one-study-out reweighting,
+:mod:`ketasim.evidence.validate`). :func:`load_posterior` reads the shipped draws
+(:data:`POSTERIOR_FILE`, written by ``scripts/calibrate.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+
+import emcee
+import numpy as np
+from scipy.optimize import differential_evolution
+
+from ketasim.evidence.calibrate import BOUNDS, FITTED, MODEL_NAME, Target, evaluate
+from ketasim.evidence.likelihood import TAU_CHANGE, TAU_LOGIT, HeterogeneityLikelihood
+
+#: Sampled parameters (declared units; ``cv`` as in calibrate.BOUNDS).
+PARAMETERS = (*FITTED, "cv")
+#: Package data file of the posterior draws.
+POSTERIOR_FILE = "posterior.json"
+
+
+class Problem:
+    """The calibration's negative log-posterior over log-parameters (see the module)."""
+
+    def __init__(self, targets: list[Target], n_subjects: int = 300, seed: int = 1) -> None:
+        self.targets = [t for t in targets if t.fitted]
+        self.n_subjects, self.seed = n_subjects, seed
+        self.likelihood = HeterogeneityLikelihood([t.likelihood_row() for t in self.targets],
+                                                  n_subjects)
+        self.bounds = [(math.log(BOUNDS[k][0]), math.log(BOUNDS[k][1])) for k in PARAMETERS]
+
+    def values(self, x: np.ndarray) -> dict[str, float]:
+        return {k: float(v) for k, v in zip(PARAMETERS, np.exp(x), strict=True)}
+
+    def simulated(self, x: np.ndarray) -> np.ndarray:
+        """Simulated value of each fitted target at log-parameters ``x``."""
+        table = evaluate(self.values(x), self.targets, self.n_subjects, self.seed)
+        return table["simulated"].to_numpy(dtype=float)
+
+    def inside(self, x: np.ndarray) -> bool:
+        return all(lo <= v <= hi for v, (lo, hi) in zip(x, self.bounds, strict=True))
+
+    def nll(self, x: np.ndarray) -> float:
+        """Marginal NLL (taus integrated out); inf outside the bounds."""
+        return self.likelihood.marginal(self.simulated(x)) if self.inside(x) else math.inf
+
+    def log_probability(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """emcee's log-probability with the simulated values as blob."""
+        if not self.inside(x):
+            return -math.inf, np.full(len(self.targets), np.nan)
+        sim = self.simulated(x)
+        return -self.likelihood.marginal(sim), sim
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Search and sampler settings: DE ``popsize`` (x dimensions members) and ``maxiter``
+    generations; emcee ``walkers`` x ``steps``, the first ``burn`` discarded."""
+
+    n_subjects: int = 300
+    seed: int = 1
+    popsize: int = 5
+    maxiter: int = 12
+    walkers: int = 12
+    steps: int = 40
+    burn: int = 15
+
+
+def sample(targets: list[Target], settings: Settings = Settings(),
+           log: Callable[[str], None] = print) -> dict:
+    """Differential evolution then emcee; the document of :data:`POSTERIOR_FILE`."""
+    problem = Problem(targets, settings.n_subjects, settings.seed)
+    t0 = time.time()
+    search = differential_evolution(problem.nll, problem.bounds, popsize=settings.popsize,
+                                    maxiter=settings.maxiter, seed=settings.seed, polish=False,
+                                    init="latinhypercube", tol=1e-3)
+    log(f"differential evolution: NLL {search.fun:.3f} at {problem.values(search.x)} "
+        f"({search.nfev} evaluations, {time.time() - t0:.0f} s)")
+    order = np.argsort(search.population_energies)
+    start = search.population[order[:settings.walkers]]
+    rng = np.random.default_rng(settings.seed)
+    sampler = emcee.EnsembleSampler(settings.walkers, len(PARAMETERS), problem.log_probability)
+    sampler.random_state = np.random.RandomState(settings.seed).get_state()
+    sampler.run_mcmc(start, settings.steps)
+    log(f"emcee: {settings.walkers} walkers x {settings.steps} steps, acceptance "
+        f"{np.mean(sampler.acceptance_fraction):.2f} ({time.time() - t0:.0f} s in all)")
+    chain = sampler.get_chain(discard=settings.burn, flat=True)
+    blobs = sampler.get_blobs(discard=settings.burn, flat=True)
+    log_p = sampler.get_log_prob(discard=settings.burn, flat=True)
+    all_x = np.vstack([search.x[None, :], sampler.get_chain(flat=True)])
+    all_nll = np.concatenate([[search.fun], -sampler.get_log_prob(flat=True)])
+    best = all_x[int(np.argmin(all_nll))]
+    draws = []
+    for x, sim, lp in zip(chain, blobs, log_p, strict=True):
+        tau_change, tau_logit = problem.likelihood.draw_tau(sim, rng)
+        arm_nll = problem.likelihood.study_nll(sim, tau_change, tau_logit)
+        draws.append({"values": problem.values(x), "tau_change": tau_change,
+                      "tau_logit": tau_logit, "marginal_nll": -float(lp),
+                      "arm_nll": dict(zip(problem.likelihood.groups, arm_nll.tolist(),
+                                          strict=True))})
+    return {
+        "model": MODEL_NAME, "names": list(PARAMETERS),
+        "bounds": {k: list(BOUNDS[k]) for k in PARAMETERS},
+        "tau_change_grid": TAU_CHANGE.tolist(), "tau_logit_grid": TAU_LOGIT.tolist(),
+        "map": problem.values(best), "map_nll": float(np.min(all_nll)),
+        "settings": settings.__dict__, "evaluations": int(search.nfev) + settings.walkers
+        * settings.steps, "acceptance": float(np.mean(sampler.acceptance_fraction)),
+        "elapsed_s": round(time.time() - t0, 1),
+        "targets": [t.label for t in problem.targets], "arms": problem.likelihood.groups,
+        "draws": draws,
+    }
+
+
+def load_posterior() -> dict:
+    """The shipped posterior (:data:`POSTERIOR_FILE`)."""
+    path = files("ketasim") / "evidence" / "data" / POSTERIOR_FILE
+    return json.loads(path.read_text(encoding="utf-8"))
