@@ -63,7 +63,7 @@ def two_models(monkeypatch):
 def test_single_infusion_example():
     scenario = load_scenario(EXAMPLES / "single_infusion.toml")
     assert scenario.name == "Single 0.5 mg/kg infusion in TRD"
-    assert scenario.model == "racemic_sr"
+    assert scenario.model == "racemic_sr+mechanism"  # a patient cohort: the whole chain
     assert scenario.arms == (Arm("Single 0.5 mg/kg infusion in TRD", Regimen((INFUSION,))),)
     assert scenario.population == Population(
         n=1000, cohort="trd", seed=1, exclude=("psychosis", "substance_use", "hypertension"))
@@ -86,10 +86,30 @@ def test_two_arms_example():
 
 
 def test_model_defaults_and_single_dose_at_zero():
-    doc = edited(SINGLE, lambda d: d["doses"][0].pop("at"))
+    doc = edited(SINGLE, lambda d: d["doses"][0].pop("at") and d["population"].update(
+        cohort="healthy"))
     scenario = parse_scenario(doc)
     assert "model" not in SINGLE and scenario.model == DEFAULT_MODEL
     assert scenario.arms[0].regimen == Regimen((INFUSION,))
+
+
+@pytest.mark.parametrize(("cohort", "substance", "route", "model"), [
+    ("trd", "racemic", "iv_infusion", "racemic_sr+mechanism"),
+    ("elderly", "racemic", "iv_infusion", "racemic_sr+mechanism"),
+    ("healthy", "racemic", "iv_infusion", "racemic_sr"),
+    ("trd", "esketamine", "intranasal", "perez_ruixo2021+mechanism"),
+    ("healthy", "esketamine", "intranasal", "perez_ruixo2021"),
+])
+def test_a_patient_cohort_runs_the_whole_chain_by_default(cohort, substance, route, model):
+    def change(d):
+        d.update(substance=substance)
+        d["population"].update(cohort=cohort)
+        d["doses"][0].update(route=route, amount="56 mg" if route == "intranasal" else "0.5 mg/kg")
+        if route == "intranasal":
+            d["doses"][0].pop("duration")
+    assert parse_scenario(edited(SINGLE, change)).model == model
+    pinned = edited(SINGLE, lambda d: change(d) or d.update(model=model.split("+")[0]))
+    assert parse_scenario(pinned).model == model.split("+")[0]  # a named model is kept
 
 
 def test_without_a_model_the_first_model_taking_every_dose_is_chosen(two_models):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -44,7 +46,7 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
                  "--full-timecourse", help="write every subject's time course")] = False,
              keep_subjects: Annotated[int, typer.Option(
                  help="subjects per arm whose time courses are kept for figures and the "
-                      "Parquet file (all are summarised)")] = 1000
+                      "Parquet file (all are summarised)")] = 200  # KEEP_SUBJECTS
              ) -> None:
     """Simulate a scenario; write timecourse.parquet, summary.json and figures to OUT."""
     from ketasim.report.simulation import run_and_write
@@ -73,9 +75,41 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
     for note in notes:
         _err.print(f"note: {note}", highlight=False, soft_wrap=True)
     if not quiet:
+        _print_outcomes(json.loads(paths[1].read_text()))
         print("wrote:")
     for p in paths:
         print(f"  {p}")
+
+
+#: Visits of the outcome table printed after a whole-chain run (h).
+OUTCOME_VISITS_H = (24.0, 168.0, 672.0)
+
+
+def _print_outcomes(summary: dict) -> None:
+    """Per arm of a whole-chain run: MADRS change, response and remission at the visits of
+    :data:`OUTCOME_VISITS_H` the run reports, and the peak dissociation and blood pressure."""
+    arms = [a for a in summary["arms"] if "endpoints" in a]
+    if not arms:
+        return
+    table = Table(title=f"{escape(summary['scenario'])}: model {escape(summary['model'])}, "
+                        f"n = {summary['n']:,} per arm", title_justify="left")
+    for col in ("arm", "visit", "MADRS change (points)", "response", "remission",
+                "peak CADSS (points)", "peak SBP rise (mmHg)"):
+        table.add_column(col, justify="left" if col in ("arm", "visit") else "right")
+    for arm in arms:
+        visits = [e for e in arm["endpoints"] if e["scale"] == "MADRS"
+                  and any(abs(e["timepoint_h"] - t) < 1e-6 for t in OUTCOME_VISITS_H)]
+        safety = arm.get("safety", {})
+        for k, e in enumerate(visits):
+            h = e["timepoint_h"]
+            table.add_row(escape(arm["label"]) if k == 0 else "",
+                          f"{h:g} h" if h < 48 else f"day {h / 24:g}",
+                          f"{e['mean_change']:+.1f}", f"{e['response_rate']:.0%}",
+                          f"{e['remission_rate']:.0%}",
+                          f"{safety['cadss_peak_mean']:.1f}" if k == 0 and safety else "",
+                          f"{safety['sbp_rise_peak_mean_mmhg']:.1f}" if k == 0 and safety
+                          else "")
+    Console(width=120).print(table)
 
 
 @app.command()

@@ -412,9 +412,11 @@ LIMITS: tuple[str, ...] = (
     "directions; a richer variability model (e.g. correlated fast/slow responsiveness as "
     "suggested by the 4-h predictor of Murrough 2013 Biol Psychiatry) is not identifiable from "
     "these aggregate rows.",
-    "**Monte Carlo.** The objective uses common random numbers, but rates are step functions "
-    "of the parameters at a finite n; Nelder-Mead's stop is approximate.",
-    "**Parameter uncertainty is local**: the covariance is the inverse Hessian of the objective "
-    "at the fitted values (`scripts/uncertainty.py`, finite differences of 0.1 on the log "
-    "scale), not a profile likelihood or bootstrap; `cv` sits at its upper bound.",
+    "**Monte Carlo.** The likelihood uses common random numbers (one seed, 300 patients per "
+    "arm), but rates are step functions of the parameters at a finite n, so the posterior is "
+    "that of one virtual population; the MCMC is short (12 walkers x 40 steps, a budget set by "
+    "~1.4 s per evaluation), enough for the interval's spread, not for converged tails.",
+    "**Heterogeneity is one tau per kind.** Every arm shares `tau_change` (means) and "
+    "`tau_logit` (rates), with flat priors on bounded grids (assumption); arms that pool "
+    "several trials (Han 2016, the Cochrane risks) get the same tau as single trials.",
 )

@@ -8,16 +8,19 @@ manifest row is listed with the reason it is not simulated.
 
 The interval carries
 
-- parameter uncertainty: ``draws`` parameter sets from the multivariate normal of the log
-  parameters (:data:`UNCERTAINTY_FILE`, written by ``scripts/uncertainty.py``), each clipped to
-  the calibration's :data:`~ketasim.evidence.calibrate.BOUNDS`;
+- parameter uncertainty: ``draws`` parameter sets of the calibration's posterior (with their
+  between-study taus; :mod:`ketasim.evidence.posterior`, written by ``scripts/calibrate.py``);
 - between-patient variability and the trial's size: for each parameter set every arm is
-  simulated once in a large virtual TRD population (its own seed), and ``resamples`` groups of
-  the row's n patients are drawn from it with replacement; the statistic of each group is one
-  sample of what the trial could have observed.
+  simulated once in a large virtual population (its own seed, the trial's own baseline where
+  recorded), and ``resamples`` groups of the row's n patients are drawn from it with
+  replacement;
+- between-trial variability: each group is a new trial with its own arm effect
+  (:func:`study_effect`).
 
 The 5th, 50th and 95th percentiles of all samples (draws x resamples) are the interval and the
-prediction; ``inside`` says whether the published value lies in the interval.
+prediction; ``inside`` says whether the published value lies in the interval. The
+leave-one-study-out interval (``loso_*``) weights the same samples by :func:`study_weights`;
+:func:`_vpc_endpoints` adds bands through time for the visual predictive checks.
 """
 
 from __future__ import annotations

@@ -137,6 +137,8 @@ def _indication(p_anxiety: float | None = None, source: str = "") -> Clinical:
                    source=f"{source}; otherwise {_CLINICAL_AS_TRD}")
 
 
+#: Cohorts of people without a disorder to treat: a scenario in them runs PK only by default.
+HEALTHY_COHORTS = ("healthy",)
 COHORTS: dict[str, Cohort] = {
     "trd": _TRD,
     "healthy": Cohort(

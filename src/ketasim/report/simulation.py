@@ -57,6 +57,20 @@ def typical_cascade(model, regimen, end_h: float, path: Path, label: str) -> Pat
                           "(70 kg, 40 y)")
 
 
+#: Output times written to timecourse.parquet unless every subject's full time course is asked
+#: for: assumption: ~400 evenly spaced times (with the reported timepoints) keep a 28-day run of
+#: the default subjects to tens of MB on a laptop.
+WRITTEN_TIMES = 400
+
+
+def written_times(times: np.ndarray, timepoints_h, most: int = WRITTEN_TIMES) -> np.ndarray:
+    """Indices of ``times`` written by default: at most ``most`` evenly spaced ones, the first
+    and last, and every reported timepoint."""
+    even = np.linspace(0, times.size - 1, min(most, times.size)).round().astype(int)
+    visits = np.searchsorted(times, np.asarray(timepoints_h, dtype=float))
+    return np.union1d(even, visits[visits < times.size])
+
+
 def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = False,
                   keep_subjects: int = KEEP_SUBJECTS,
                   progress: Callable[[int], None] | None = None
@@ -66,8 +80,8 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
     what was written.
 
     The time courses of the first ``keep_subjects`` subjects of each arm are kept (figures,
-    bands, the Parquet file) and every subject is summarised; ``full_timecourse`` streams every
-    subject's time course to the Parquet file instead.
+    bands, the Parquet file at :func:`written_times`) and every subject is summarised;
+    ``full_timecourse`` streams every subject's whole time course to the Parquet file instead.
     """
     if not (isinstance(keep_subjects, int) and keep_subjects >= 1):
         raise KetasimError(f"keep_subjects: need a whole number >= 1, got {keep_subjects!r}")
@@ -83,7 +97,8 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
                             keep_subjects=keep_subjects)
         if not full_timecourse:
             for arm in arms:
-                writer(arm.label, arm.data)
+                keep = written_times(arm.data["time"].to_numpy(), scenario.output.timepoints_h)
+                writer(arm.label, arm.data.isel(time=keep))
     finally:
         writer.close()
     notes = []
@@ -92,6 +107,12 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
         notes.append(f"timecourse.parquet and the figure bands hold the first {kept:,} of "
                      f"{scenario.population.n:,} subjects per arm (--keep-subjects, or "
                      "--full-timecourse for all); summary metrics use every subject")
+    grid = arms[0].data["time"].to_numpy()
+    if not full_timecourse and grid.size > WRITTEN_TIMES:
+        written = written_times(grid, scenario.output.timepoints_h).size
+        notes.append(f"timecourse.parquet holds {written} of the {grid.size:,} output times "
+                     "(evenly spaced, with every reported timepoint; --full-timecourse for "
+                     "all)")
     paths[1].write_text(json.dumps(summary(scenario, arms, notes), indent=2, allow_nan=False)
                         + "\n")
     for analyte, (output, _) in plasma_analytes(model).items():

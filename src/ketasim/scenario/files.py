@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from ketasim.dosing import SUBSTANCES, Dose, Regimen, renamed, schedule
 from ketasim.errors import KetasimError, ScenarioError
 from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
-from ketasim.population.cohorts import COVARIATE_RANGES
+from ketasim.models.mechanism import MECHANISM
+from ketasim.population.cohorts import COVARIATE_RANGES, HEALTHY_COHORTS
 from ketasim.population.sampling import Population
 from ketasim.scenario.definition import Arm, Criteria, Output, Scenario
 from ketasim.scenario.variants import variant_parameters
@@ -213,15 +214,18 @@ def _regimen(doses: list[_DoseIn], path: str, substance: tuple[str | None, str],
 
 
 def _default_model(doc: _FileIn) -> str:
-    """The first built-in model that takes every dose of every arm; else the first that takes
-    every substance (its check then names the routes it takes), else the default model."""
+    """The first built-in model that takes every dose of every arm, a whole-chain
+    (``+mechanism``) model first for a patient cohort (any but ``healthy``); else the first that
+    takes every substance (its check then names the routes it takes), else the default
+    model."""
     arms = [(None, doc.doses)] if doc.doses is not None else \
         [(arm.substance, arm.doses) for arm in doc.arms or ()]
     wanted = {(dose.substance or arm_substance or doc.substance, dose.route)
               for arm_substance, doses in arms for dose in doses}
+    patients = (doc.population.cohort or Population.cohort) not in HEALTHY_COHORTS
     for takes in (lambda model, substance, route: route in model.routes_for(substance),
                   lambda model, substance, route: bool(model.routes_for(substance))):
-        for name in MODEL_NAMES:
+        for name in sorted(MODEL_NAMES, key=lambda m: patients and not m.endswith(MECHANISM)):
             if all(takes(get_model(name), substance, route) for substance, route in wanted):
                 return name
     return DEFAULT_MODEL

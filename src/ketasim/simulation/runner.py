@@ -30,7 +30,7 @@ from ketasim.simulation.engine import accumulate
 
 #: Subjects whose time courses (outputs) are kept per arm by default; percentile bands and
 #: figures come from them, summary metrics from every subject.
-KEEP_SUBJECTS = 1_000
+KEEP_SUBJECTS = 200
 
 Sink = Callable[[str, xr.Dataset], None]
 

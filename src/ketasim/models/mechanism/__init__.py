@@ -17,6 +17,9 @@ from ketasim.models.mechanism.mood import mood
 from ketasim.models.mechanism.receptor import receptor
 from ketasim.models.mechanism.safety import safety
 
+#: Suffix of a whole-chain model: a PK model with the mechanism layers composed onto it.
+MECHANISM = "+mechanism"
+
 _ENANTIOMERS = ("s_ketamine", "r_ketamine", "s_norketamine", "r_norketamine")
 #: Midazolam as the active placebo: the routes it is given by (IV in the ketamine trials,
 #: Murrough 2013; the others as in premedication practice).
@@ -49,6 +52,6 @@ def with_mechanism(pk: Model) -> Model:
         links["nk_um"] = "norketamine_brain_um"
     felt = {s: pk.routes_for(s) for s in KETAMINE if pk.routes_for(s)}
     felt["midazolam"] = MIDAZOLAM_ROUTES
-    return compose(f"{pk.name}+mechanism", pk, receptor(species), cascade(hnk), mood(),
+    return compose(f"{pk.name}{MECHANISM}", pk, receptor(species), cascade(hnk), mood(),
                    safety(), expectancy(felt), antidepressant(), links=links,
                    title=f"{pk.title} + mechanism")
