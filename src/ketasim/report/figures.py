@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding
+from ketasim.clinical.visits import Ratings
+from ketasim.report.style import save
+from ketasim.scenario.definition import Criteria
 from ketasim.simulation.runner import ArmResult
 
 
@@ -46,9 +48,7 @@ def concentration_figure(arms: list[ArmResult], output: str, path: Path, ylabel:
         ax.grid(alpha=0.3)
     near.legend(fontsize=8, loc="upper right")
     fig.suptitle(title)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 #: Panels of the cascade figure: (title, [(output, label)], y label).
@@ -90,6 +90,60 @@ def cascade_figure(data, path: Path, title: str = "") -> Path:
     last.set_xscale("log")
     last.set_xlabel("time since first dose (h, log scale)")
     fig.suptitle(title, fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
+
+
+def outcome_figure(arms: list[ArmResult], criteria: Criteria, path: Path, title: str = "") -> Path:
+    """Per arm, through the rated visits: mean MADRS with the 5-95% range of patients, and the
+    shares responding and remitting (``criteria``)."""
+    fig, (scores, rates) = plt.subplots(1, 2, figsize=(11, 4.3), constrained_layout=True)
+    for k, arm in enumerate(a for a in arms if a.ratings is not None):
+        r = cast(Ratings, arm.ratings)
+        madrs, days = r.points("madrs"), r.times_h / 24.0
+        p5, p95 = np.percentile(madrs, [5, 95], axis=0)
+        scores.fill_between(days, p5, p95, color=f"C{k}", alpha=0.2, lw=0)
+        scores.plot(days, madrs.mean(axis=0), color=f"C{k}", lw=1.8,
+                    label=f"{arm.label}: mean, 5-95% of patients")
+        response = responding(madrs, madrs[:, :1], criteria.response_fraction).mean(axis=0)
+        rates.plot(days, 100 * response, color=f"C{k}", lw=1.8, label=f"{arm.label}: response")
+        rates.plot(days, 100 * (madrs <= criteria.remission_max).mean(axis=0), color=f"C{k}",
+                   lw=1.8, ls="--", label=f"{arm.label}: remission")
+    scores.set_ylabel("MADRS (points)")
+    rates.set_ylabel("share of patients (%)")
+    rates.set_ylim(0, 100)
+    rates.set_title(f"response (>= {100 * criteria.response_fraction:.0f}% fall), remission "
+                    f"(MADRS <= {criteria.remission_max:g})", fontsize=10)
+    for ax in (scores, rates):
+        ax.set_xlabel("days since the first dose")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    return save(fig, path)
+
+
+def relapse_figure(arms: list[ArmResult], criteria: Criteria, path: Path, title: str = ""
+                   ) -> Path:
+    """Kaplan-Meier share of responders (24 h after each arm's last dose) still responding."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    for k, arm in enumerate(a for a in arms if a.ratings is not None):
+        r = cast(Ratings, arm.ratings)
+        madrs = r.points("madrs")
+        if arm.regimen.last_dose_h + 24.0 >= r.times_h[-1]:
+            continue
+        responder, days, seen = relapse_times(madrs, madrs[:, 0], r.times_h,
+                                              arm.regimen.last_dose_h, criteria.response_fraction)
+        if not responder.any():
+            ax.plot([], [], color=f"C{k}", label=f"{arm.label}: no responder")
+            continue
+        t, s = kaplan_meier(days[responder], seen[responder])
+        ax.step(np.r_[0.0, t], 100 * np.r_[1.0, s], where="post", color=f"C{k}", lw=1.8,
+                label=f"{arm.label} ({responder.sum()} responders of {responder.size})")
+    ax.set_ylim(0, 102)
+    ax.set_xlabel("days since the last dose")
+    ax.set_ylabel("responders still responding (%)")
+    ax.set_title("time to relapse among responders (Kaplan-Meier; relapse: response lost on "
+                 "2 consecutive visits)", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    return save(fig, path)

@@ -15,7 +15,12 @@ from ketasim.errors import KetasimError
 from ketasim.models.mechanism.mood import SEVERITY
 from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.sampling import Population
-from ketasim.report.figures import cascade_figure, concentration_figure
+from ketasim.report.figures import (
+    cascade_figure,
+    concentration_figure,
+    outcome_figure,
+    relapse_figure,
+)
 from ketasim.report.summary import summary
 from ketasim.scenario.definition import Scenario
 from ketasim.simulation.engine import simulate
@@ -122,6 +127,10 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
                 arms, output, out / f"{analyte}_plasma.png",
                 f"{analyte} in plasma ({model.output_units[output]})",
                 title=f"{scenario.name} (model {model.name})"))
+    if any(arm.ratings is not None for arm in arms):
+        title = f"{scenario.name} (model {model.name}, n = {scenario.population.n:,} per arm)"
+        paths += [outcome_figure(arms, scenario.criteria, out / "outcomes.png", title),
+                  relapse_figure(arms, scenario.criteria, out / "relapse.png", title)]
     if SEVERITY in model.outputs:
         paths.append(typical_cascade(model, scenario.arms[0].regimen, scenario.output.end_h,
                                      out / "cascade.png", scenario.arms[0].label))

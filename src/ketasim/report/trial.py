@@ -9,9 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
@@ -21,6 +18,7 @@ from ketasim.analysis.statistics import spread
 from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding
 from ketasim.distributed import dask_client
 from ketasim.errors import ScenarioError
+from ketasim.report.style import save
 from ketasim.scenario.definition import Scenario
 from ketasim.scenario.files import TRIAL_DEFAULTS
 from ketasim.trials.design import TrialDesign, trial_design
@@ -147,9 +145,7 @@ def forest(comparisons: list[dict], design: TrialDesign, path: Path, title: str)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{title}\nestimates over trials (median, 5-95%) vs {design.control}",
                  fontsize=10)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def trajectories(pools: dict[str, Pool], design: TrialDesign, n: int, replicates: int,
@@ -175,9 +171,7 @@ def trajectories(pools: dict[str, Pool], design: TrialDesign, n: int, replicates
     ax.set_title(f"{title}: MADRS by arm")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def kaplan_meier_figure(pools: dict[str, Pool], design: TrialDesign, scenario: Scenario,
@@ -208,6 +202,4 @@ def kaplan_meier_figure(pools: dict[str, Pool], design: TrialDesign, scenario: S
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, path)

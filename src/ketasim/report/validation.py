@@ -10,9 +10,6 @@ import re
 import textwrap
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
@@ -20,6 +17,7 @@ from matplotlib.lines import Line2D
 from ketasim.evidence import calibrate, validate
 from ketasim.evidence.claims import Claim
 from ketasim.evidence.targets import load_targets
+from ketasim.report.style import PALETTE, VERMILLION, save
 
 #: Plot families by endpoint kind: axis label and factor from the stored unit.
 _FAMILIES = {
@@ -30,10 +28,6 @@ _FAMILIES = {
     "sensitivity": ("share of patients (%)", 100.0),
     "relapse_days": ("days", 1.0),
 }
-#: Okabe & Ito's colour-blind-safe palette (Color Universal Design, 2008).
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-           "#000000")
-VERMILLION = "#D55E00"
 _INSIDE, _OUTSIDE = PALETTE[0], VERMILLION
 
 
@@ -132,9 +126,7 @@ def study_figure(study: str, rows: list[dict], bands: list[dict], path: Path) ->
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(f"{study}: predicted median and 90% band (lines, shading) and published "
                  "values with their 90% CI (points; red edge: outside)", fontsize=9.5)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def observed_vs_predicted_figure(rows: list[dict], path: Path) -> Path:
@@ -176,9 +168,7 @@ def observed_vs_predicted_figure(rows: list[dict], path: Path) -> Path:
         Line2D([], [], color=_OUTSIDE, marker="o", ls="none", label="outside, fitted"),
         Line2D([], [], color=_OUTSIDE, marker="^", ls="none", label="outside, not fitted")],
         fontsize=7.5, loc="upper left")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def _img(path: Path, alt: str) -> str:
