@@ -303,6 +303,22 @@ def validate_command(
         print(f"wrote {p}")
 
 
+@app.command("app")
+def app_command(
+        host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="port to listen on")] = 8000) -> None:
+    """Serve the web app (Shiny): build or upload a scenario, run it, see and download the
+    results."""
+    import shiny
+
+    from ketasim.app.page import app as web_app
+
+    if not 1 <= port <= 65535:
+        _fail(KetasimError(f"--port: must be from 1 to 65535, got {port}"))
+    print(f"ketasim app on http://{host}:{port} (Ctrl+C to stop)")
+    shiny.run_app(web_app, host=host, port=port, launch_browser=False)
+
+
 @app.command("sweep")
 def sweep_command(
         sweep_file: Annotated[Path, typer.Argument(help="sweep TOML file")],
