@@ -355,3 +355,7 @@ def sweep_command(
         _fail(exc)
     print(f"{len(sweep.points)} scenarios x {table['arm'].nunique()} arms; wrote "
           f"{out / 'summary.csv'} and {out / 'parts'}")
+
+
+if __name__ == "__main__":
+    app()

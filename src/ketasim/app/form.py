@@ -74,6 +74,7 @@ def scenario_doc(first: Regimen, second: Regimen | None, cohort: str, n: int | N
                             f"(use the CLI for more), got {n}")
     if days is None or not 1 <= days <= 365:
         raise ScenarioError(f"output.end: follow-up from 1 to 365 days, got {days}")
+    doses = [r.doses() for r in (first, second) if r is not None]  # checks each regimen first
     visits = ["4 h", "24 h", *(f"{d} d" for d in range(7, int(days) + 1, 7)), f"{days:g} d"]
     doc: dict[str, Any] = {
         "name": first.label() if second is None else "two regimens",
@@ -81,10 +82,10 @@ def scenario_doc(first: Regimen, second: Regimen | None, cohort: str, n: int | N
         "output": {"end": f"{days:g} d", "step": "1 h", "timepoints": list(dict.fromkeys(visits))},
     }
     if second is None:
-        doc |= {"substance": first.substance, "doses": first.doses()}
+        doc |= {"substance": first.substance, "doses": doses[0]}
     else:
-        doc["arms"] = [{"label": f"{tag}: {r.label()}", "substance": r.substance,
-                        "doses": r.doses()} for tag, r in (("A", first), ("B", second))]
+        doc["arms"] = [{"label": f"{tag}: {r.label()}", "substance": r.substance, "doses": d}
+                       for tag, r, d in zip("AB", (first, second), doses, strict=True)]
     chosen = {k: v for k, v in (variants or {}).items() if v}
     if chosen:
         doc["variants"] = chosen
