@@ -309,14 +309,14 @@ def app_command(
         port: Annotated[int, typer.Option(help="port to listen on")] = 8000) -> None:
     """Serve the web app (Shiny): build or upload a scenario, run it, see and download the
     results."""
-    import shiny
+    from shiny._main import run_app  # shiny/__init__ types it Optional (pyodide builds)
 
     from ketasim.app.page import app as web_app
 
     if not 1 <= port <= 65535:
         _fail(KetasimError(f"--port: must be from 1 to 65535, got {port}"))
     print(f"ketasim app on http://{host}:{port} (Ctrl+C to stop)")
-    shiny.run_app(web_app, host=host, port=port, launch_browser=False)
+    run_app(web_app, host=host, port=port, launch_browser=False)
 
 
 @app.command("sweep")

@@ -159,9 +159,10 @@ def server(input, output, session) -> None:
 
     def current() -> dict[str, Any]:
         if input.source() == "uploaded file":
-            if uploaded() is None:
+            doc = uploaded()
+            if doc is None:
                 raise ScenarioError("scenario file: upload one first")
-            return uploaded()
+            return doc
         return scenario_doc(regimen("a"), regimen("b") if input.compare() else None,
                             input.cohort(), input.n(), input.seed(), input.days(),
                             {k: input[f"variant_{k}"]() for k in VARIANTS})

@@ -341,7 +341,8 @@ def study_effect(endpoint: Endpoint, samples: np.ndarray, z: np.ndarray, tau_cha
     t = endpoint.target
     if t.kind in ("change", "relative_change"):
         points = tau_change * get_scale(endpoint.scale).max_score / get_scale("madrs").max_score
-        return samples - points * z / (t.baseline if t.kind == "relative_change" else 1.0)
+        per_unit = t.baseline if t.kind == "relative_change" and t.baseline else 1.0
+        return samples - points * z / per_unit
     if t.kind in ("response", "remission"):
         p = np.clip(samples, 0.5 / t.n, 1 - 0.5 / t.n)
         return 1.0 / (1.0 + (1 - p) / p * np.exp(-tau_logit * z))
