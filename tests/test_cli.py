@@ -19,6 +19,7 @@ runner = CliRunner()
 SMALL = """
 name = "small"
 substance = "racemic"
+model = "{model}"
 
 [[doses]]
 route = "iv_infusion"
@@ -40,6 +41,11 @@ timepoints = ["40 min", "4 h", "24 h"]
 """
 
 
+def small(amount: str, model: str = "racemic_sr") -> str:
+    """SMALL with a dose ``amount`` and ``model`` (PK only unless told)."""
+    return SMALL.format(amount=amount, model=model)
+
+
 def write(tmp_path, text, name="s.toml"):
     path = tmp_path / name
     path.write_text(text)
@@ -49,7 +55,7 @@ def write(tmp_path, text, name="s.toml"):
 @pytest.mark.slow
 def test_simulate_writes_timecourse_summary_and_figure(tmp_path):
     out = tmp_path / "out"
-    result = runner.invoke(app, ["simulate", str(write(tmp_path, SMALL.format(amount="0.5 mg/kg"))),
+    result = runner.invoke(app, ["simulate", str(write(tmp_path, small("0.5 mg/kg"))),
                                  "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out / "timecourse.parquet")
@@ -90,7 +96,7 @@ def test_two_arm_example_gives_two_arms_on_the_same_patients(tmp_path):
 
 def test_dose_above_the_anaesthetic_range_is_simulated_and_flagged(tmp_path):
     out = tmp_path / "o"
-    result = runner.invoke(app, ["simulate", str(write(tmp_path, SMALL.format(amount="5 mg/kg"))),
+    result = runner.invoke(app, ["simulate", str(write(tmp_path, small("5 mg/kg"))),
                                  "--out", str(out), "--quiet"])
     assert result.exit_code == 0
     warnings = json.loads((out / "summary.json").read_text())["arms"][0]["warnings"]
@@ -121,7 +127,7 @@ BAD = {
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_scenarios_exit_2_with_one_line_naming_the_field(tmp_path, case):
     old, new, field = BAD[case]
-    text = SMALL.replace(old, new).format(amount="0.5 mg/kg")
+    text = SMALL.replace(old, new).format(amount="0.5 mg/kg", model="racemic_sr")
     result = runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out",
                                  str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
@@ -133,7 +139,7 @@ def test_bad_scenarios_exit_2_with_one_line_naming_the_field(tmp_path, case):
 def warnings_of(tmp_path, population_lines: str) -> list[str]:
     """The warnings of a run of SMALL with ``age_y = 40`` replaced by ``population_lines``."""
     out = tmp_path / "o"
-    text = SMALL.format(amount="0.5 mg/kg").replace("age_y = 40", population_lines)
+    text = small("0.5 mg/kg").replace("age_y = 40", population_lines)
     assert runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out", str(out),
                                "--quiet"]).exit_code == 0
     return json.loads((out / "summary.json").read_text())["arms"][0]["warnings"]
@@ -150,7 +156,7 @@ def test_patients_outside_the_models_population_are_simulated_with_a_warning(tmp
                                          ("age_y = -1", "population.age_y"),
                                          ("female = 2", "population.female")])
 def test_impossible_covariates_exit_2(tmp_path, line, field):
-    text = SMALL.format(amount="0.5 mg/kg").replace("age_y = 40", line)
+    text = small("0.5 mg/kg").replace("age_y = 40", line)
     result = runner.invoke(app, ["simulate", str(write(tmp_path, text))])
     assert result.exit_code == 2 and field in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -164,7 +170,7 @@ def test_missing_file_exits_2(tmp_path):
 @pytest.mark.slow
 def test_installed_command_prints_no_traceback(tmp_path):
     """The console script itself: one line on stderr, exit 2, nothing else."""
-    bad = write(tmp_path, SMALL.format(amount="0.5 mL"))
+    bad = write(tmp_path, small("0.5 mL"))
     exe = Path(sys.executable).with_name("ketasim")
     proc = subprocess.run([str(exe), "simulate", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 2
@@ -216,7 +222,7 @@ def test_a_covariate_the_model_does_not_use_is_reported_not_dropped(tmp_path):
 @pytest.mark.slow
 def test_dosing_more_often_than_any_studied_regimen_is_flagged(tmp_path):
     out = tmp_path / "o"
-    text = SMALL.format(amount="0.5 mg/kg").replace('at = ["0 h"]',
+    text = small("0.5 mg/kg").replace('at = ["0 h"]',
                                                     'at = ["0 h", "12 h", "24 h", "36 h"]')
     assert runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out", str(out),
                                "--quiet"]).exit_code == 0
@@ -224,3 +230,33 @@ def test_dosing_more_often_than_any_studied_regimen_is_flagged(tmp_path):
     assert any(w.startswith("4 ketamine doses within 7 days") for w in warnings)
     (tmp_path / "b").mkdir()
     assert not any("within 7 days" in w for w in warnings_of(tmp_path / "b", "age_y = 40"))
+
+
+@pytest.mark.slow
+def test_a_patient_run_prints_outcomes_and_plot_redraws_its_figures(tmp_path):
+    """The whole chain by default in a patient cohort: the outcome table, outcome and relapse
+    figures in three formats, and ``ketasim plot`` drawing them again from the saved results."""
+    out = tmp_path / "run"
+    text = small("0.5 mg/kg", "racemic_sr+mechanism").replace('end = "2 d"', 'end = "8 d"').replace(
+        'timepoints = ["40 min", "4 h", "24 h"]', 'timepoints = ["24 h", "7 d"]')
+    result = runner.invoke(app, ["simulate", str(write(tmp_path, text)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "MADRS change" in result.output and "day 7" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == "racemic_sr+mechanism" and "endpoints" in summary["arms"][0]
+    for stem in ("outcomes", "relapse"):
+        assert all((out / f"{stem}.{fmt}").stat().st_size > 5_000 for fmt in ("png", "svg", "pdf"))
+        (out / f"{stem}.png").unlink()
+    result = runner.invoke(app, ["plot", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "outcomes.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "relapse.png").exists() and (out / "ketamine_plasma.png").exists()
+    ratings = pd.read_parquet(out / "ratings.parquet")
+    assert ratings["subject"].nunique() == 20 and "madrs" in ratings.columns
+
+
+def test_plot_of_a_folder_without_results_is_a_one_line_error(tmp_path):
+    result = runner.invoke(app, ["plot", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: RESULT_DIR: ") and "Traceback" not in \
+        result.output

@@ -303,6 +303,20 @@ def validate_command(
         print(f"wrote {p}")
 
 
+@app.command("plot")
+def plot_command(result_dir: Annotated[Path, typer.Argument(
+        help="output folder of ketasim simulate")]) -> None:
+    """Redraw a run's figures (PNG, SVG and PDF) from its saved results."""
+    from ketasim.report.saved import redraw
+
+    try:
+        paths = redraw(result_dir)
+    except KetasimError as exc:
+        _fail(exc)
+    for p in paths:
+        print(f"wrote {p}")
+
+
 @app.command("app")
 def app_command(
         host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",

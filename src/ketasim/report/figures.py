@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import Protocol, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
+import xarray as xr
 
 from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding
 from ketasim.clinical.visits import Ratings
 from ketasim.report.style import save
 from ketasim.scenario.definition import Criteria
-from ketasim.simulation.runner import ArmResult
 
 
-def concentration_figure(arms: list[ArmResult], output: str, path: Path, ylabel: str,
+class Drawn(Protocol):
+    """What the figures need of an arm (a :class:`~ketasim.simulation.runner.ArmResult`, or one
+    read back from a result folder by :mod:`ketasim.report.saved`): its label, size, kept time
+    courses (``data``: subject x time), ratings and last dose (h)."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def data(self) -> xr.Dataset: ...
+    @property
+    def ratings(self) -> Ratings | None: ...
+    @property
+    def last_dose_h(self) -> float: ...
+
+
+def concentration_figure(arms: Sequence[Drawn], output: str, path: Path, ylabel: str,
                          title: str = "", zoom_h: float = 24.0) -> Path:
     """Median and 5-95% band of ``output`` per arm: first ``zoom_h`` h (linear), and on a log
     scale up to when the upper band falls below 0.1% of its peak (or the end)."""
@@ -93,7 +111,7 @@ def cascade_figure(data, path: Path, title: str = "") -> Path:
     return save(fig, path)
 
 
-def outcome_figure(arms: list[ArmResult], criteria: Criteria, path: Path, title: str = "") -> Path:
+def outcome_figure(arms: Sequence[Drawn], criteria: Criteria, path: Path, title: str = "") -> Path:
     """Per arm, through the rated visits: mean MADRS with the 5-95% range of patients, and the
     shares responding and remitting (``criteria``)."""
     fig, (scores, rates) = plt.subplots(1, 2, figsize=(11, 4.3), constrained_layout=True)
@@ -121,17 +139,17 @@ def outcome_figure(arms: list[ArmResult], criteria: Criteria, path: Path, title:
     return save(fig, path)
 
 
-def relapse_figure(arms: list[ArmResult], criteria: Criteria, path: Path, title: str = ""
+def relapse_figure(arms: Sequence[Drawn], criteria: Criteria, path: Path, title: str = ""
                    ) -> Path:
     """Kaplan-Meier share of responders (24 h after each arm's last dose) still responding."""
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     for k, arm in enumerate(a for a in arms if a.ratings is not None):
         r = cast(Ratings, arm.ratings)
         madrs = r.points("madrs")
-        if arm.regimen.last_dose_h + 24.0 >= r.times_h[-1]:
+        if arm.last_dose_h + 24.0 >= r.times_h[-1]:
             continue
         responder, days, seen = relapse_times(madrs, madrs[:, 0], r.times_h,
-                                              arm.regimen.last_dose_h, criteria.response_fraction)
+                                              arm.last_dose_h, criteria.response_fraction)
         if not responder.any():
             ax.plot([], [], color=f"C{k}", label=f"{arm.label}: no responder")
             continue

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
 from ketasim.errors import KetasimError
+from ketasim.modeling.spec import Model
 from ketasim.models.mechanism.mood import SEVERITY
 from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.sampling import Population
 from ketasim.report.figures import (
+    Drawn,
     cascade_figure,
     concentration_figure,
     outcome_figure,
     relapse_figure,
 )
 from ketasim.report.summary import summary
-from ketasim.scenario.definition import Scenario
+from ketasim.scenario.definition import Criteria, Scenario
 from ketasim.simulation.engine import simulate
 from ketasim.simulation.runner import KEEP_SUBJECTS, ArmResult, run_scenario
 
@@ -76,6 +79,42 @@ def written_times(times: np.ndarray, timepoints_h, most: int = WRITTEN_TIMES) ->
     return np.union1d(even, visits[visits < times.size])
 
 
+def write_ratings(path: Path, arms: Sequence[Drawn]) -> Path:
+    """The rated visits of every rated arm: one row per arm x subject x visit, columns ``arm,
+    subject, time_h`` and one per scale (points)."""
+    tables = []
+    for arm in arms:
+        r = arm.ratings
+        if r is None:
+            continue
+        visits = r.times_h.size
+        tables.append(pd.DataFrame({
+            "arm": arm.label, "subject": np.repeat(r.subjects, visits),
+            "time_h": np.tile(r.times_h, r.subjects.size),
+            **{scale: scores.ravel() for scale, scores in r.scores.items()}}))
+    pd.concat(tables).astype({"arm": "category"}).to_parquet(path, index=False)
+    return path
+
+
+def draw(arms: Sequence[Drawn], model: Model, name: str, n: int, criteria: Criteria,
+         out: Path) -> list[Path]:
+    """The figures of a run in ``out``: each plasma analyte that an arm receives, and for rated
+    arms the outcomes and relapse; the PNG paths."""
+    paths = []
+    for analyte, (output, _) in plasma_analytes(model).items():
+        given = any(output in arm.data and float(arm.data[output].max()) > 0 for arm in arms)
+        if not analyte.startswith(("s_", "r_")) and given:
+            paths.append(concentration_figure(
+                arms, output, out / f"{analyte}_plasma.png",
+                f"{analyte} in plasma ({model.output_units[output]})",
+                title=f"{name} (model {model.name})"))
+    if any(arm.ratings is not None for arm in arms):
+        title = f"{name} (model {model.name}, n = {n:,} per arm)"
+        paths += [outcome_figure(arms, criteria, out / "outcomes.png", title),
+                  relapse_figure(arms, criteria, out / "relapse.png", title)]
+    return paths
+
+
 def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = False,
                   keep_subjects: int = KEEP_SUBJECTS,
                   progress: Callable[[int], None] | None = None
@@ -120,17 +159,9 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
                      "all)")
     paths[1].write_text(json.dumps(summary(scenario, arms, notes), indent=2, allow_nan=False)
                         + "\n")
-    for analyte, (output, _) in plasma_analytes(model).items():
-        given = any(float(arm.data[output].max()) > 0 for arm in arms)
-        if not analyte.startswith(("s_", "r_")) and given:
-            paths.append(concentration_figure(
-                arms, output, out / f"{analyte}_plasma.png",
-                f"{analyte} in plasma ({model.output_units[output]})",
-                title=f"{scenario.name} (model {model.name})"))
     if any(arm.ratings is not None for arm in arms):
-        title = f"{scenario.name} (model {model.name}, n = {scenario.population.n:,} per arm)"
-        paths += [outcome_figure(arms, scenario.criteria, out / "outcomes.png", title),
-                  relapse_figure(arms, scenario.criteria, out / "relapse.png", title)]
+        paths.append(write_ratings(out / "ratings.parquet", arms))
+    paths += draw(arms, model, scenario.name, scenario.population.n, scenario.criteria, out)
     if SEVERITY in model.outputs:
         paths.append(typical_cascade(model, scenario.arms[0].regimen, scenario.output.end_h,
                                      out / "cascade.png", scenario.arms[0].label))

@@ -55,6 +55,11 @@ class ArmResult:
     safety: Safety | None = None
     ratings: Ratings | None = None
 
+    @property
+    def last_dose_h(self) -> float:
+        """Start of the arm's last dose (h)."""
+        return self.regimen.last_dose_h
+
 
 class OnGrid:
     """Passes each chunk, at the output grid ``times_h`` only, to ``targets``."""
