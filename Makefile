@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/ketasim simulate examples/single_infusion.toml --out results/demo
-	@echo "demo outputs are in results/demo/ (timecourse.parquet, summary.json, ketamine_plasma.png, norketamine_plasma.png)"
+	@echo "demo outputs are in results/demo/: summary.json, timecourse.parquet, ratings.parquet; figures outcomes, relapse, cascade, ketamine_plasma, norketamine_plasma (.png, .svg, .pdf)"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -39,8 +39,8 @@ def test_posterior_arms_are_the_calibrations(doc):
     targets, _ = select_targets()
     fitted = [t for t in targets if t.fitted]
     assert doc["targets"] == [t.label for t in fitted]
-    assert doc["arms"] == sorted({t.group for t in fitted})
-    assert all(set(d["arm_nll"]) == set(doc["arms"]) for d in doc["draws"])
+    assert doc["studies"] == sorted({t.group for t in fitted})
+    assert all(set(d["study_nll"]) == set(doc["studies"]) for d in doc["draws"])
 
 
 @pytest.mark.slow
@@ -54,8 +54,8 @@ def test_a_draws_likelihood_is_reproduced_by_a_fresh_simulation(doc):
     x = np.log([d["values"][k] for k in post.PARAMETERS])
     log_p, sim = problem.log_probability(x)
     assert -log_p == pytest.approx(d["marginal_nll"], rel=1e-6)
-    arm_nll = problem.likelihood.study_nll(sim, d["tau_change"], d["tau_logit"])
-    assert arm_nll == pytest.approx([d["arm_nll"][a] for a in problem.likelihood.groups],
+    per_study = problem.likelihood.study_nll(sim, d["tau_change"], d["tau_logit"])
+    assert per_study == pytest.approx([d["study_nll"][a] for a in problem.likelihood.groups],
                                     rel=1e-6)
 
 
@@ -66,9 +66,9 @@ def test_a_tiny_sampler_run_keeps_its_draws_inside_the_bounds_and_its_map_best()
     settings = post.Settings(n_subjects=40, popsize=2, maxiter=1, walkers=10, steps=3, burn=1)
     out = post.sample(few, settings, log=lambda _: None)
     assert len(out["draws"]) == settings.walkers * (settings.steps - settings.burn)
-    assert out["arms"] == ["murrough2013_ajp/ketamine", "murrough2013_ajp/midazolam"]
+    assert out["studies"] == ["murrough2013_ajp"]
     assert all(math.isfinite(d["marginal_nll"]) and d["marginal_nll"] >= out["map_nll"] - 1e-9
                for d in out["draws"])
     for d in out["draws"]:
         assert all(BOUNDS[k][0] <= v <= BOUNDS[k][1] for k, v in d["values"].items())
-        assert sum(d["arm_nll"].values()) > 0
+        assert sum(d["study_nll"].values()) > 0

@@ -166,8 +166,9 @@ class Target:
 
     @property
     def group(self) -> str:
-        """The study arm whose rows share one between-study random effect."""
-        return f"{self.study}/{self.arm}"
+        """The study whose rows (all its arms) share one between-study random effect: arms of
+        one trial share its patients, raters and era, so their contrast stays informative."""
+        return self.study
 
     def likelihood_row(self) -> Row:
         """What :class:`~ketasim.evidence.likelihood.HeterogeneityLikelihood` needs of it."""

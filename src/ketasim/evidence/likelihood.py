@@ -1,8 +1,9 @@
 """Aggregate-data likelihood with a between-study random effect, as a model-based meta-analysis
 (MBMA) has it.
 
-Each published arm (one study's arm: all its rows, at every time) carries its own effect z ~ N(0,
-1), shared by its rows: z > 0 is an arm that did better than the model's typical trial. Given z,
+Each published study (all its rows, of every arm and time) carries its own effect z ~ N(0, 1),
+shared by its rows: z > 0 is a trial whose patients did better than the model's typical trial,
+in every arm alike, so that the contrast between a trial's arms keeps its weight. Given z,
 
 - a mean (MADRS change in points, or a change as a fraction of the arm's baseline) is normal
   around the simulated value shifted by ``-tau_change * z`` points (divided by the arm's baseline
@@ -10,7 +11,7 @@ Each published arm (one study's arm: all its rows, at every time) carries its ow
 - a rate (response, remission) is binomial(n, p) with logit(p) the simulated rate's logit
   shifted by ``+tau_logit * z``.
 
-The arm's likelihood integrates z out by the trapezoidal rule on :data:`Z` (a Gauss-Hermite rule
+The study's likelihood integrates z out by the trapezoidal rule on :data:`Z` (a Gauss-Hermite rule
 of a few dozen nodes misses the narrow peak of an arm whose SE is far below tau); with both taus 0
 it is the product of its rows' independent terms. The hyper-parameters ``tau_change``
 (MADRS points) and ``tau_logit`` are integrated over their uniform priors on :data:`TAU_CHANGE`
@@ -48,7 +49,7 @@ class Row:
     """What the likelihood needs of one published value: ``kind`` (change, relative_change,
     response, remission), ``observed`` (points, fraction or rate 0-1), ``se`` (means), ``n``,
     ``points`` (MADRS points per unit of the value: 1 for a change, the arm's baseline for a
-    fraction) and ``group`` (the study arm sharing one random effect)."""
+    fraction) and ``group`` (the study sharing one random effect)."""
 
     kind: str
     observed: float

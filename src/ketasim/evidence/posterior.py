@@ -111,10 +111,10 @@ def sample(targets: list[Target], settings: Settings = Settings(),
     draws = []
     for x, sim, lp in zip(chain, blobs, log_p, strict=True):
         tau_change, tau_logit = problem.likelihood.draw_tau(sim, rng)
-        arm_nll = problem.likelihood.study_nll(sim, tau_change, tau_logit)
+        per_study = problem.likelihood.study_nll(sim, tau_change, tau_logit)
         draws.append({"values": problem.values(x), "tau_change": tau_change,
                       "tau_logit": tau_logit, "marginal_nll": -float(lp),
-                      "arm_nll": dict(zip(problem.likelihood.groups, arm_nll.tolist(),
+                      "study_nll": dict(zip(problem.likelihood.groups, per_study.tolist(),
                                           strict=True))})
     return {
         "model": MODEL_NAME, "names": list(PARAMETERS),
@@ -124,7 +124,7 @@ def sample(targets: list[Target], settings: Settings = Settings(),
         "settings": settings.__dict__, "evaluations": int(search.nfev) + settings.walkers
         * settings.steps, "acceptance": float(np.mean(sampler.acceptance_fraction)),
         "elapsed_s": round(time.time() - t0, 1),
-        "targets": [t.label for t in problem.targets], "arms": problem.likelihood.groups,
+        "targets": [t.label for t in problem.targets], "studies": problem.likelihood.groups,
         "draws": draws,
     }
 

@@ -278,8 +278,7 @@ def study_weights(draws: list[dict], study: str) -> np.ndarray:
     """Importance weights of ``draws`` for the posterior without ``study``: proportional to
     1 / the likelihood of the study's arms at each draw (exact for independent studies given the
     parameters and taus); uniform for a study the calibration did not see."""
-    nll = np.array([sum(v for arm, v in d["arm_nll"].items() if arm.split("/")[0] == study)
-                    for d in draws])
+    nll = np.array([d["study_nll"].get(study, 0.0) for d in draws])
     w = np.exp(nll - nll.max())
     return w / w.sum()
 
@@ -469,7 +468,7 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
     rows = [_row(e, np.concatenate(samples[id(e)]),
                  np.repeat(weights[e.study], resamples)) for e in endpoints]
     inside = [r["inside"] for r in rows]
-    calibrated = {arm.split("/")[0] for arm in posterior["arms"]}
+    calibrated = set(posterior["studies"])
     per_study = [{"study": s, "in_calibration": s in calibrated,
                   "endpoints": sum(r["study"] == s for r in rows),
                   "inside": sum(r["inside"] for r in rows if r["study"] == s),
