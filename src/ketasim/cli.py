@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +23,33 @@ _err = Console(stderr=True)
 
 
 def _fail(exc: Exception) -> None:
-    _err.print(f"error: {exc}", highlight=False, soft_wrap=True)
+    _say(f"error: {exc}")
     raise typer.Exit(2)
+
+
+def _say(text: str) -> None:
+    """One line to stderr, printed as is (user text is never read as rich markup)."""
+    _err.print(text, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: unwinds the run (partial files are removed) to :func:`main`."""
+
+
+def _interrupt(signum, frame) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def main() -> None:
+    """The ``ketasim`` entry point: :data:`app`, with SIGINT and SIGTERM ending a run with one
+    line and exit code 130 (a run's outputs stay incomplete: no summary.json)."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        app()
+    except Interrupted as exc:
+        _say(f"error: interrupted ({exc}); the outputs of this run are incomplete")
+        sys.exit(130)
 
 
 def _version(value: bool) -> None:
@@ -32,7 +59,7 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(version: Annotated[bool, typer.Option("--version", callback=_version,
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version,
                                                is_eager=True, help="Show the version.")] = False
          ) -> None:
     """ketasim: simulate ketamine's antidepressant action, dose to depression scores."""
@@ -71,9 +98,9 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
         _fail(exc)
     for arm in arms:
         for w in arm.warnings:
-            _err.print(f"warning [{arm.label}]: {w}", highlight=False, soft_wrap=True)
+            _say(f"warning [{arm.label}]: {w}")
     for note in notes:
-        _err.print(f"note: {note}", highlight=False, soft_wrap=True)
+        _say(f"note: {note}")
     if not quiet:
         _print_outcomes(json.loads(paths[1].read_text()))
         print("wrote:")
@@ -128,11 +155,11 @@ def params(model: Annotated[str | None, typer.Argument(help="model name")] = Non
     if markdown:
         print(model_page(m), end="")
         return
-    table = Table(title=f"{m.name}: {m.title}", show_lines=False)
+    table = Table(title=escape(f"{m.name}: {m.title}"), show_lines=False)
     for col in ("parameter", "value", "unit", "IIV (CV)", "source"):
         table.add_column(col, overflow="fold")
     for row in parameter_rows(m):
-        table.add_row(*row)
+        table.add_row(*map(escape, row))
     console = Console(width=160)
     console.print(table)
     console.print(f"models: {', '.join(MODEL_NAMES)}", highlight=False)
@@ -154,10 +181,22 @@ def export_sbml(model: Annotated[str, typer.Argument(help="model name")],
         if not lo <= weight_kg <= hi:
             raise KetasimError(f"--weight-kg: must be from {lo:g} to {hi:g}, got {weight_kg:g}")
         values = {"weight_kg": weight_kg} if "weight_kg" in m.covariate_names else {}
-        file.write_text(to_sbml(m, values))
-    except (KetasimError, OSError) as exc:
+        _write_file(file, "FILE", lambda path: path.write_text(to_sbml(m, values)))
+    except KetasimError as exc:
         _fail(exc)
     print(f"wrote {file}")
+
+
+def _write_file(path: Path, option: str, write) -> None:
+    """``write(partial_path)``, then the file renamed into place; one-line errors naming
+    ``option`` (a folder, a missing or unwritable parent, a full disk)."""
+    from ketasim.report.outdir import atomic, prepare
+
+    if path.is_dir():
+        raise KetasimError(f"{option}: {path} is a folder; give a file name")
+    prepare(path.parent, option)
+    with atomic(path, option) as partial:
+        write(partial)
 
 
 def _cell(value) -> str:
@@ -187,21 +226,21 @@ def nca(file: Annotated[Path, typer.Argument(
         if out is not None and out.resolve() == file.resolve():
             raise KetasimError("--out: is the input FILE; choose another path")
         if out is not None:
-            table.to_csv(out, index=False)
-    except (KetasimError, OSError) as exc:
+            _write_file(out, "--out", lambda path: table.to_csv(path, index=False))
+    except KetasimError as exc:
         _fail(exc)
     if as_json:
         rows = table.astype(object).where(table.notna(), None).to_dict("records")
         print(json.dumps(rows, indent=2, allow_nan=False))
     else:
-        grid = Table(title=f"NCA: {file.name}", show_lines=False)
+        grid = Table(title=escape(f"NCA: {file.name}"), show_lines=False)
         for col in table.columns:
             grid.add_column(col, overflow="fold")
         for row in table.itertuples(index=False):
             grid.add_row(*(Text(_cell(v)) for v in row))
         Console(width=200).print(grid)
     if out is not None:
-        _err.print(f"wrote {out}", highlight=False, soft_wrap=True)
+        _say(f"wrote {out}")
 
 
 @app.command()
@@ -296,7 +335,7 @@ def validate_command(
     except (KetasimError, OSError) as exc:
         _fail(exc)
     for note in result["notes"]:
-        _err.print(f"note: {note}", highlight=False, soft_wrap=True)
+        _say(f"note: {note}")
     print(f"{result['n_inside']} of {result['n_endpoints']} published values inside the "
           f"model's 90% prediction interval ({result['fraction_inside']:.0%})")
     for p in paths[:2]:
@@ -372,4 +411,4 @@ def sweep_command(
 
 
 if __name__ == "__main__":
-    app()
+    main()

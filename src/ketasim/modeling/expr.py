@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import NoReturn, cast
 
 from ketasim.errors import KetasimError
+from ketasim.units import show
 
 #: Allowed functions and their number of arguments.
 #: ``hill(x, x50, n) = x**n / (x50**n + x**n)``;
@@ -63,14 +64,40 @@ class Expr:
         return _render(self.tree, _sbml_call, power="^", time="time")
 
 
+#: Bounds of one expression: assumption: the largest built-in expression has under 300
+#: characters and nests under 10 deep; these bounds leave room while keeping the parser, the
+#: code generator and the compiler far from Python's recursion and memory limits.
+MAX_LENGTH, MAX_DEPTH = 4_000, 40
+#: Largest integer literal (digits): a 400-digit integer overflows a float at simulation.
+MAX_DIGITS = 15
+
+
+def _depth(node: ast.AST) -> int:
+    """Nesting depth of ``node``, iteratively (a deep tree must not overflow the stack)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in ast.iter_child_nodes(n))
+    return deepest
+
+
 def parse(text: str, field: str = "expression") -> Expr:
     """Parse and check ``text``; raise :class:`KetasimError` naming ``field`` if not allowed."""
     if not isinstance(text, str) or not text.strip():
-        raise KetasimError(f"{field}: expected a non-empty expression, got {text!r}")
+        raise KetasimError(f"{field}: expected a non-empty expression, got {show(text)}")
+    if len(text) > MAX_LENGTH:
+        raise KetasimError(f"{field}: an expression of {len(text):,} characters is longer than "
+                           f"{MAX_LENGTH:,}; split it into assignments")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise KetasimError(f"{field}: cannot parse {text!r}: {exc.msg}") from None
+        raise KetasimError(f"{field}: cannot parse {show(text)}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise KetasimError(f"{field}: nested too deeply to parse") from None
+    if _depth(tree) > MAX_DEPTH:
+        raise KetasimError(f"{field}: nested more than {MAX_DEPTH} deep; split it into "
+                           "assignments")
     _check(tree, field, in_condition=False)
     return Expr(text.strip(), tree)
 
@@ -86,7 +113,10 @@ def _check(node: ast.expr, field: str, in_condition: bool) -> None:
 
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            fail(f"the constant {node.value!r}")
+            fail(f"the constant {show(node.value)}")
+        if isinstance(node.value, int) and abs(node.value) >= 10**MAX_DIGITS:
+            raise KetasimError(f"{field}: the integer {show(node.value)} has more than "
+                               f"{MAX_DIGITS} digits; write it as a float (e.g. 1e20)")
     elif isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
             fail(f"the function name {node.id!r} without a call")

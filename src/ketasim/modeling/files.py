@@ -118,6 +118,8 @@ def load_model_file(path: str | Path) -> Model:
         raise KetasimError(f"model: file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise KetasimError(f"model: cannot read {path}: {error}") from None
+    except RecursionError:
+        raise KetasimError(f"{path}: not valid TOML: nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         raise KetasimError(f"{path}: not valid TOML: {str(error).splitlines()[0]}") from None
     except ValidationError as error:

@@ -10,6 +10,7 @@ here, with pint.
 from __future__ import annotations
 
 import hashlib
+import keyword
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -303,9 +304,11 @@ class Model:
         for n in names:
             if n in seen:
                 raise KetasimError(f"{where}: name {n!r} is declared twice")
-            if not n.isidentifier() or n.startswith("_") or n in RESERVED:
+            if not n.isidentifier() or keyword.iskeyword(n) or n.startswith("_") \
+                    or n in RESERVED:
                 raise KetasimError(f"{where}: {n!r} is not a valid name (letters, digits and "
-                                   f"underscores, not starting with _; not {', '.join(RESERVED)})")
+                                   f"underscores, not starting with _, not a Python keyword; not "
+                                   f"{', '.join(RESERVED)})")
             seen.add(n)
         if set(self.odes) != set(self.state_names):
             raise KetasimError(f"{where}: every state needs exactly one ODE; states "

@@ -24,10 +24,11 @@ from ketasim.report.figures import (
     outcome_figure,
     relapse_figure,
 )
+from ketasim.report.outdir import atomic, claim, write_text
 from ketasim.report.summary import summary
 from ketasim.scenario.definition import Criteria, Scenario
 from ketasim.simulation.engine import simulate
-from ketasim.simulation.runner import KEEP_SUBJECTS, ArmResult, run_scenario
+from ketasim.simulation.runner import KEEP_SUBJECTS, ArmResult, check_memory, run_scenario
 
 
 class TimecourseWriter:
@@ -92,7 +93,8 @@ def write_ratings(path: Path, arms: Sequence[Drawn]) -> Path:
             "arm": arm.label, "subject": np.repeat(r.subjects, visits),
             "time_h": np.tile(r.times_h, r.subjects.size),
             **{scale: scores.ravel() for scale, scores in r.scores.items()}}))
-    pd.concat(tables).astype({"arm": "category"}).to_parquet(path, index=False)
+    with atomic(path) as partial:
+        pd.concat(tables).astype({"arm": "category"}).to_parquet(partial, index=False)
     return path
 
 
@@ -115,6 +117,50 @@ def draw(arms: Sequence[Drawn], model: Model, name: str, n: int, criteria: Crite
     return paths
 
 
+def _write(scenario: Scenario, model: Model, out: Path, full_timecourse: bool,
+           keep_subjects: int, progress: Callable[[int], None] | None
+           ) -> tuple[list[ArmResult], list[Path], list[str]]:
+    """The body of :func:`run_and_write` in a claimed folder: every file written whole,
+    ``summary.json`` last."""
+    paths = [out / "timecourse.parquet", out / "summary.json"]
+    # uM outputs are ng/mL outputs divided by a molar mass: left out of the file to halve it
+    columns = tuple(o for o in model.output_names if model.output_units[o] != "uM")
+    with atomic(paths[0]) as partial:
+        writer = TimecourseWriter(partial, [a.label for a in scenario.arms], columns)
+        try:
+            arms = run_scenario(scenario, progress=progress,
+                                sink=writer if full_timecourse else None,
+                                keep_subjects=keep_subjects)
+            if not full_timecourse:
+                for arm in arms:
+                    keep = written_times(arm.data["time"].to_numpy(),
+                                         scenario.output.timepoints_h)
+                    writer(arm.label, arm.data.isel(time=keep))
+        finally:
+            writer.close()
+    notes = []
+    kept = arms[0].data.sizes["subject"]
+    if kept < scenario.population.n:
+        notes.append(f"timecourse.parquet and the figure bands hold the first {kept:,} of "
+                     f"{scenario.population.n:,} subjects per arm (--keep-subjects, or "
+                     "--full-timecourse for all); summary metrics use every subject")
+    grid = arms[0].data["time"].to_numpy()
+    if not full_timecourse and grid.size > WRITTEN_TIMES:
+        written = written_times(grid, scenario.output.timepoints_h).size
+        notes.append(f"timecourse.parquet holds {written} of the {grid.size:,} output times "
+                     "(evenly spaced, with every reported timepoint; --full-timecourse for "
+                     "all)")
+    if any(arm.ratings is not None for arm in arms):
+        paths.append(write_ratings(out / "ratings.parquet", arms))
+    paths += draw(arms, model, scenario.name, scenario.population.n, scenario.criteria, out)
+    if SEVERITY in model.outputs:
+        paths.append(typical_cascade(model, scenario.arms[0].regimen, scenario.output.end_h,
+                                     out / "cascade.png", scenario.arms[0].label))
+    write_text(paths[1], json.dumps(summary(scenario, arms, notes), indent=2, allow_nan=False)
+               + "\n")  # last: marks a complete run
+    return arms, paths, notes
+
+
 def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = False,
                   keep_subjects: int = KEEP_SUBJECTS,
                   progress: Callable[[int], None] | None = None
@@ -129,40 +175,9 @@ def run_and_write(scenario: Scenario, out: Path, *, full_timecourse: bool = Fals
     """
     if not (isinstance(keep_subjects, int) and keep_subjects >= 1):
         raise KetasimError(f"keep_subjects: need a whole number >= 1, got {keep_subjects!r}")
-    out.mkdir(parents=True, exist_ok=True)
     model = scenario.resolved_model()
-    paths = [out / "timecourse.parquet", out / "summary.json"]
-    # uM outputs are ng/mL outputs divided by a molar mass: left out of the file to halve it
-    columns = tuple(o for o in model.output_names if model.output_units[o] != "uM")
-    writer = TimecourseWriter(paths[0], [a.label for a in scenario.arms], columns)
-    try:
-        arms = run_scenario(scenario, progress=progress,
-                            sink=writer if full_timecourse else None,
-                            keep_subjects=keep_subjects)
-        if not full_timecourse:
-            for arm in arms:
-                keep = written_times(arm.data["time"].to_numpy(), scenario.output.timepoints_h)
-                writer(arm.label, arm.data.isel(time=keep))
-    finally:
-        writer.close()
-    notes = []
-    kept = arms[0].data.sizes["subject"]
-    if kept < scenario.population.n:
-        notes.append(f"timecourse.parquet and the figure bands hold the first {kept:,} of "
-                     f"{scenario.population.n:,} subjects per arm (--keep-subjects, or "
-                     "--full-timecourse for all); summary metrics use every subject")
-    grid = arms[0].data["time"].to_numpy()
-    if not full_timecourse and grid.size > WRITTEN_TIMES:
-        written = written_times(grid, scenario.output.timepoints_h).size
-        notes.append(f"timecourse.parquet holds {written} of the {grid.size:,} output times "
-                     "(evenly spaced, with every reported timepoint; --full-timecourse for "
-                     "all)")
-    paths[1].write_text(json.dumps(summary(scenario, arms, notes), indent=2, allow_nan=False)
-                        + "\n")
-    if any(arm.ratings is not None for arm in arms):
-        paths.append(write_ratings(out / "ratings.parquet", arms))
-    paths += draw(arms, model, scenario.name, scenario.population.n, scenario.criteria, out)
-    if SEVERITY in model.outputs:
-        paths.append(typical_cascade(model, scenario.arms[0].regimen, scenario.output.end_h,
-                                     out / "cascade.png", scenario.arms[0].label))
+    check_memory(scenario, model, keep_subjects)
+    with claim(out):
+        arms, paths, notes = _write(scenario, model, out, full_timecourse, keep_subjects,
+                                    progress)
     return arms, paths, notes

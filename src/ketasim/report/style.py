@@ -12,6 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from cycler import cycler
 
+from ketasim.report.outdir import atomic
+
 #: Okabe & Ito, Color Universal Design (2008): distinguishable with every common colour-vision
 #: deficiency; yellow last (weak on white).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000",
@@ -32,7 +34,10 @@ plt.rcParams.update({
 def save(fig, path: Path, formats: tuple[str, ...] = FORMATS, dpi: int = 130) -> Path:
     """Write ``fig`` to ``path`` in each of ``formats`` (same stem) and close it; the PNG's
     path."""
-    for fmt in formats:
-        fig.savefig(path.with_suffix(f".{fmt}"), dpi=dpi)
-    plt.close(fig)
+    try:
+        for fmt in formats:
+            with atomic(path.with_suffix(f".{fmt}")) as partial:
+                fig.savefig(partial, dpi=dpi, format=fmt)
+    finally:
+        plt.close(fig)
     return path.with_suffix(".png")

@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from ketasim.evidence import calibrate, validate
 from ketasim.evidence.claims import Claim
 from ketasim.evidence.targets import load_targets
+from ketasim.report.outdir import prepare, write_text
 from ketasim.report.style import PALETTE, VERMILLION, save
 
 #: Plot families by endpoint kind: axis label and factor from the stored unit.
@@ -311,7 +312,7 @@ numbers for each public claim.</p>
 
 def write(result: dict, claims: list[Claim], out: Path) -> list[Path]:
     """Write ``validation.json``, the figures and ``report.html`` to ``out``; return the paths."""
-    out.mkdir(parents=True, exist_ok=True)
+    prepare(out)
     rows = result["endpoints"]
     figures = {"overview": observed_vs_predicted_figure(rows, out / "observed_vs_predicted.png")}
     for study in dict.fromkeys(r["study"] for r in rows):
@@ -319,7 +320,6 @@ def write(result: dict, claims: list[Claim], out: Path) -> list[Path]:
                                       [b for b in result["vpc"] if b["study"] == study],
                                       out / f"study_{study}.png")
     data = out / "validation.json"
-    data.write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
-    page = out / "report.html"
-    page.write_text(render_html(result, claims, figures), encoding="utf-8")
+    write_text(data, json.dumps(result, indent=1, allow_nan=False) + "\n")
+    page = write_text(out / "report.html", render_html(result, claims, figures))
     return [data, page, *figures.values()]

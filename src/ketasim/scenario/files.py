@@ -277,6 +277,8 @@ def parse_scenario(doc: dict, source: str | None = "<scenario>") -> Scenario:
             structure = _FileIn.model_validate(doc)
         except ValidationError as error:
             raise ScenarioError(_one_line(error)) from None
+        except RecursionError:
+            raise ScenarioError("scenario: values nested too deeply") from None
         return _build(structure)
     except KetasimError as error:
         raise ScenarioError(str(error) if source is None else f"{source}: {error}") from None
@@ -291,6 +293,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"scenario file not found: {path}") from None
     except OSError as error:
         raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
+    except RecursionError:
+        raise KetasimError(f"{path}: not valid TOML: nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: not valid TOML: {str(error).splitlines()[0]}") from None
     except UnicodeDecodeError:

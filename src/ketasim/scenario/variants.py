@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ketasim.errors import ScenarioError
+from ketasim.units import show
 
 #: variant -> allowed value -> parameter values (an empty mapping: no change, with the reason).
 VARIANTS: dict[str, dict[object, dict[str, float]]] = {
@@ -44,11 +45,10 @@ def variant_parameters(variants: Mapping[str, object], parameter_names: tuple[st
         options = VARIANTS[name]
         if isinstance(choice, str):
             choice = choice.strip().lower()
-        if choice not in options or (isinstance(choice, (int, float)) and \
-                not isinstance(choice, bool)):
+        if not isinstance(choice, (str, bool)) or choice not in options:
             allowed = ", ".join(str(o).lower() if isinstance(o, bool) else f'"{o}"'
                                 for o in options)
-            raise ScenarioError(f"variants.{name}: {choice!r} is not one of {allowed}")
+            raise ScenarioError(f"variants.{name}: {show(choice)} is not one of {allowed}")
         missing = set(options[choice]) - set(parameter_names)
         if missing:
             raise ScenarioError(f"variants.{name}: model {model} has no mechanism to apply it "

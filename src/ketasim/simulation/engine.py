@@ -92,13 +92,20 @@ def iter_simulate(model: Model, regimen: Regimen | Sequence[Regimen], population
         status = np.zeros(hi - lo, dtype=np.int64)
         events = dose_events(model, regimens[lo:hi] if len(regimens) > 1 else regimens,
                              subjects, lo, hi, k)
-        k.solve_batch(np.tile(y0, (hi - lo, 1)), np.ascontiguousarray(subjects.params[lo:hi]),
-                      *events, t_out, rtol,
-                      atol, max_steps, y_out, o_out, status)
+        try:
+            k.solve_batch(np.tile(y0, (hi - lo, 1)),
+                          np.ascontiguousarray(subjects.params[lo:hi]), *events, t_out, rtol,
+                          atol, max_steps, y_out, o_out, status)
+        except (SystemError, ArithmeticError) as exc:  # raised inside the compiled kernel
+            cause = exc.__cause__ or exc.__context__ or exc
+            raise KetasimError(f"model {model.name}: a math error in its equations "
+                               f"({type(cause).__name__}: {cause}); a parameter of 0 that is "
+                               "divided by, or an expression that overflows?") from None
         if status.any():
             i = int(np.flatnonzero(status)[0])
             raise KetasimError(f"integration failed for subject {subjects.ids[lo + i]}: "
                                f"{_STATUS[int(status[i])]}")
+        _check_outputs(model, subjects.ids[lo:hi], t_out, o_out)
         yield _dataset(model, population, subjects, lo, hi, t_out, y_out, o_out)
         if progress:
             progress(hi)
@@ -200,6 +207,31 @@ def _per_subject(regimen, n: int) -> list[Regimen]:
         raise KetasimError(f"regimen: need one Regimen or one per subject ({n}), "
                            f"got {len(regimens)}")
     return regimens
+
+
+#: Units of outputs that cannot be negative (amounts, concentrations, exposures).
+_NONNEGATIVE = frozenset({"ng/mL", "ug/mL", "mg/L", "ng*h/mL", "mg*h/L", "nM", "uM", "mM",
+                          "mg", "ug", "ng"})
+#: A negative value within this share of the output's largest magnitude in the chunk (or 1e-9)
+#: is the solver's tolerance, not an error: assumption: 1e-6, a hundred times rtol.
+NEGATIVE_TOLERANCE = 1e-6
+
+
+def _check_outputs(model, ids, t_out, o_out) -> None:
+    """One-line error naming the first output that is not finite, or negative beyond
+    :data:`NEGATIVE_TOLERANCE` where its unit forbids it (a silent wrong answer otherwise)."""
+    for k, name in enumerate(model.output_names):
+        values = o_out[:, :, k]
+        bad = ~np.isfinite(values)
+        what = "is not a finite number"
+        if not bad.any() and model.output_units.get(name) in _NONNEGATIVE:
+            bad = values < -max(NEGATIVE_TOLERANCE * float(np.abs(values).max()), 1e-9)
+            what = f"is negative, impossible in {model.output_units[name]}"
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise KetasimError(f"outputs.{name}: {what} ({values[i, j]:g}) for subject "
+                               f"{ids[i]} at {t_out[j]:g} h; check the model's parameters "
+                               "and expressions")
 
 
 def _dataset(model, population, subjects, lo, hi, t_out, y_out, o_out) -> xr.Dataset:

@@ -21,12 +21,13 @@ from ketasim.clinical.outcomes import ArmOutcomes, arm_outcomes, rated_scales
 from ketasim.clinical.safety import Contraindicated, Safety, SafetyPeaks, dose_warnings
 from ketasim.clinical.visits import Ratings, rate_arm, visit_times
 from ketasim.dosing import Regimen
+from ketasim.errors import ScenarioError
 from ketasim.modeling.spec import Model
 from ketasim.models.mechanism.mood import SEVERITY
 from ketasim.models.pk.analytes import plasma_analytes
 from ketasim.population.cohorts import ATTRIBUTES
 from ketasim.scenario.definition import Arm, Scenario
-from ketasim.simulation.engine import accumulate
+from ketasim.simulation.engine import CHUNK_BYTES, MEMORY_BYTES, accumulate
 
 #: Subjects whose time courses (outputs) are kept per arm by default; percentile bands and
 #: figures come from them, summary metrics from every subject.
@@ -135,6 +136,35 @@ class ToSink:
         self.sink(self.label, chunk)
 
 
+#: Memory held per simulated patient beyond the kept time courses, bytes: 14 MB per 1,000
+#: patients for the whole chain with visit outputs (benchmarks/results.md, linear fit of
+#: n = 5,000 and 20,000), rounded up.
+PER_SUBJECT_BYTES = 16_000
+
+
+def check_memory(scenario: Scenario, model: Model, keep_subjects: int = KEEP_SUBJECTS) -> None:
+    """Refuse up front, naming the field to change, a run whose estimated peak memory exceeds
+    :data:`~ketasim.simulation.engine.MEMORY_BYTES`: one chunk of subjects on the output grid
+    (at least one subject's states and outputs), the kept time courses (float32) and
+    :data:`PER_SUBJECT_BYTES` per patient."""
+    times = scenario.output.times().size
+    n = scenario.population.n
+    one = times * (len(model.states) + len(model.outputs)) * 8
+    parts = {"output.step": max(one, CHUNK_BYTES) + min(n, keep_subjects) * times
+             * len(model.outputs) * 4,
+             "population.n": n * len(scenario.arms) * PER_SUBJECT_BYTES}
+    total = sum(parts.values())
+    if total > MEMORY_BYTES:
+        field = max(parts, key=lambda k: parts[k])
+        what = (f"{times:,} output times (output.end {scenario.output.end_h:g} h every "
+                f"{scenario.output.step_h:g} h)" if field == "output.step"
+                else f"{n:,} patients x {len(scenario.arms)} arms")
+        raise ScenarioError(f"{field}: {what} would need about {total / 2**30:.1f} GiB, more "
+                            f"than the {MEMORY_BYTES / 2**30:.0f} GiB a run may use; use "
+                            + ("a coarser output.step or a shorter output.end"
+                               if field == "output.step" else "fewer patients (population.n)"))
+
+
 def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = None,
                  sink: Sink | None = None, keep_subjects: int = KEEP_SUBJECTS
                  ) -> list[ArmResult]:
@@ -145,6 +175,7 @@ def run_scenario(scenario: Scenario, progress: Callable[[int], None] | None = No
     subjects' time courses each ArmResult holds.
     """
     model = scenario.resolved_model()
+    check_memory(scenario, model, keep_subjects)
     return [_run_arm(scenario, model, arm, progress, sink, keep_subjects)
             for arm in scenario.arms]
 
