@@ -113,6 +113,12 @@ def parse_duration(text: str, field: str) -> float:
     return hours
 
 
+#: Smallest dose (mg, or mg/kg): assumption: 1 ug, a thousandth of the smallest dose any trial
+#: of ketamine or its comparators gives (~1 mg of midazolam); below it the solver's absolute
+#: tolerance (1e-9 mg) is no longer small against the amounts.
+MIN_AMOUNT_MG = 1e-3
+
+
 def parse_amount(text: str, field: str) -> tuple[float, bool]:
     """A dose: '35 mg' -> (35.0, False) in mg, or '0.5 mg/kg' -> (0.5, True) in mg/kg; > 0."""
     number, unit, per = _split(text, field, "an amount", _AMOUNT_HINT)
@@ -124,4 +130,8 @@ def parse_amount(text: str, field: str) -> tuple[float, bool]:
     amount = _to_float(number * _size(unit) / _size("mg"), field, text)
     if amount <= 0:
         raise ScenarioError(f"{field}: must be more than 0, got {show(text)}")
+    if amount < MIN_AMOUNT_MG:
+        raise ScenarioError(f"{field}: {show(text)} is below {MIN_AMOUNT_MG * 1e6:g} ng "
+                            f"{'per kg ' if per else ''}(no dose that small is given or "
+                            "resolved by the solver's tolerances)")
     return amount, per is not None

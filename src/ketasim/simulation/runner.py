@@ -145,12 +145,13 @@ PER_SUBJECT_BYTES = 16_000
 def check_memory(scenario: Scenario, model: Model, keep_subjects: int = KEEP_SUBJECTS) -> None:
     """Refuse up front, naming the field to change, a run whose estimated peak memory exceeds
     :data:`~ketasim.simulation.engine.MEMORY_BYTES`: one chunk of subjects on the output grid
-    (at least one subject's states and outputs), the kept time courses (float32) and
+    (at least one subject's states and outputs), twice, the kept time courses (float32) and
     :data:`PER_SUBJECT_BYTES` per patient."""
     times = scenario.output.times().size
     n = scenario.population.n
     one = times * (len(model.states) + len(model.outputs)) * 8
-    parts = {"output.step": max(one, CHUNK_BYTES) + min(n, keep_subjects) * times
+    # a chunk is held twice: the solver's arrays and their selection on the output grid
+    parts = {"output.step": 2 * max(one, CHUNK_BYTES) + min(n, keep_subjects) * times
              * len(model.outputs) * 4,
              "population.n": n * len(scenario.arms) * PER_SUBJECT_BYTES}
     total = sum(parts.values())
