@@ -113,10 +113,10 @@ def parse_duration(text: str, field: str) -> float:
     return hours
 
 
-#: Smallest dose (mg, or mg/kg): assumption: 1 ug, a thousandth of the smallest dose any trial
-#: of ketamine or its comparators gives (~1 mg of midazolam); below it the solver's absolute
-#: tolerance (1e-9 mg) is no longer small against the amounts.
-MIN_AMOUNT_MG = 1e-3
+#: Smallest dose (mg, or mg/kg): assumption: 1 ng, a millionth of the smallest dose any trial of
+#: ketamine or its comparators gives (~1 mg of midazolam) and still a thousand times the solver's
+#: absolute tolerance (1e-9 mg); "1e-300 mg" is a typo, not a dose.
+MIN_AMOUNT_MG = 1e-6
 
 
 def parse_amount(text: str, field: str) -> tuple[float, bool]:

@@ -35,6 +35,10 @@ REMISSION_MAX = cast(float, get_scale("madrs").remission_max)
 ATOL_H = 1e-6
 
 
+#: Response, relapse and course are assessed this long after a dose (h): Murrough 2013 and most
+#: ketamine trials rate response 24 h after each infusion.
+ASSESS_H = 24.0
+
 def time_columns(times_h, wanted_h, atol_h: float = ATOL_H) -> np.ndarray:
     """Column index of each wanted time on the grid; ValueError if one is not on it."""
     times = np.asarray(times_h, float)
@@ -131,7 +135,7 @@ def endpoints(scores, baseline, times_h, timepoints_h, scale: str = "madrs",
 
 def relapse_times(scores, baseline, times_h, last_dose_h: float,
                   response_fraction: float = RESPONSE_FRACTION, consecutive: int = 2,
-                  assess_after_h: float = 24.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  assess_after_h: float = ASSESS_H) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per subject: responder at ``last_dose_h + assess_after_h``?, time to relapse (days from
     the last dose) and whether it was observed (False = censored at the last visit).
 
@@ -183,7 +187,7 @@ def kaplan_meier_median(days, observed) -> float | None:
 
 def relapse(scores, baseline, times_h, last_dose_h: float,
             response_fraction: float = RESPONSE_FRACTION, consecutive: int = 2,
-            assess_after_h: float = 24.0, well_at_days: float = 28.0) -> Relapse:
+            assess_after_h: float = ASSESS_H, well_at_days: float = 28.0) -> Relapse:
     """Relapse among responders (see the module docstring for the definition); the median is
     None if not reached (as for SUSTAIN-1's esketamine arm), the share still well is the
     Kaplan-Meier S at ``well_at_days``."""
@@ -204,7 +208,8 @@ def relapse(scores, baseline, times_h, last_dose_h: float,
 
 
 def course(scores, baseline, times_h, dose_times_h,
-           response_fraction: float = RESPONSE_FRACTION, assess_after_h: float = 24.0) -> Course:
+           response_fraction: float = RESPONSE_FRACTION, assess_after_h: float = ASSESS_H
+           ) -> Course:
     """Response over a course, assessed ``assess_after_h`` after each dose (:class:`Course`)."""
     doses = np.sort(np.atleast_1d(np.asarray(dose_times_h, float)))
     cols = time_columns(times_h, doses + assess_after_h)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from ketasim.clinical.endpoints import (
+    ASSESS_H,
     Course,
     Relapse,
     ScaleEndpoint,
@@ -39,8 +40,8 @@ class ArmOutcomes:
 
     endpoints: tuple[ScaleEndpoint, ...]
     suicidal_ideation: tuple[IdeationEndpoint, ...]
-    relapse: Relapse
-    course: Course
+    relapse: Relapse | None  # None: the run ends before 24 h after the last dose
+    course: Course | None    # None: no dose is followed for 24 h
 
     def on(self, scale: str) -> tuple[ScaleEndpoint, ...]:
         """The endpoints on ``scale`` (a scale name, e.g. ``madrs``), by timepoint."""
@@ -55,7 +56,8 @@ class ArmOutcomes:
         """The summary.json keys of the arm's outcomes."""
         return {"endpoints": [e.to_json() for e in self.endpoints],
                 "suicidal_ideation": [asdict(e) for e in self.suicidal_ideation],
-                "relapse": asdict(self.relapse), "course": asdict(self.course)}
+                **({} if self.relapse is None else {"relapse": asdict(self.relapse)}),
+                **({} if self.course is None else {"course": asdict(self.course)})}
 
 
 def rated_scales(cohort: str) -> tuple[str, ...]:
@@ -85,13 +87,15 @@ def arm_outcomes(ratings: Ratings, regimen: Regimen, timepoints_h: Sequence[floa
     columns = time_columns(times, timepoints)
     ideation = (("MADRS item 10", suicidal_ideation(ratings.scores["madrs"])),
                 (SCALES["ssi"].label, ratings.scores["ssi"]))
-    dose_times = sorted({d.time_h for d in regimen.doses})
+    # relapse and course are assessed 24 h after a dose: only doses the run follows that long
+    assessed = sorted({d.time_h for d in regimen.doses if d.time_h + ASSESS_H <= times[-1]})
+    followed = regimen.last_dose_h + ASSESS_H <= times[-1]
     return ArmOutcomes(
         rows,
         tuple(IdeationEndpoint(float(t), label, float(s[:, j].mean()),
                                float((s[:, j] - s[:, 0]).mean()))
               for label, s in ideation for t, j in zip(timepoints, columns, strict=True)),
         relapse(madrs, madrs[:, 0], times, regimen.last_dose_h,
-                response_fraction=criteria.response_fraction),
-        course(madrs, madrs[:, 0], times, dose_times,
-               response_fraction=criteria.response_fraction))
+                response_fraction=criteria.response_fraction) if followed else None,
+        course(madrs, madrs[:, 0], times, assessed,
+               response_fraction=criteria.response_fraction) if assessed else None)

@@ -9,7 +9,9 @@ figures in them are recomputed every time, so a recalibration shows up here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
+from ketasim.clinical.endpoints import Course, Relapse
 from ketasim.evidence.targets import load_targets
 from ketasim.scenario.files import parse_scenario
 from ketasim.simulation.runner import ArmResult, run_scenario
@@ -54,7 +56,7 @@ def claims(n: int = 400, seed: int = 1) -> list[Claim]:
     assert one is not None and six is not None and single.safety is not None  # a mechanism model
     at = {e.timepoint_h: e for e in one.on("madrs")}
     pct = "{:.0%}".format
-    cumulative = ", ".join(pct(r) for r in six.course.cumulative_response_by_dose)
+    cumulative = ", ".join(pct(r) for r in cast(Course, six.course).cumulative_response_by_dose)
     return [
         Claim("relief within hours",
               f"MADRS fell {_row(t, 'murrough2013_biolpsych', 'mean_decrease_from_baseline')}"
@@ -92,8 +94,8 @@ def claims(n: int = 400, seed: int = 1) -> list[Claim]:
               f"median time to relapse after six infusions "
               f"{_row(t, 'murrough2013_biolpsych', 'median_time_to_relapse_days')}",
               "median days to relapse among responders: "
-              f"{one.relapse.median_days_to_relapse_among_responders} after one "
-              f"infusion, {six.relapse.median_days_to_relapse_among_responders} "
+              f"{cast(Relapse, one.relapse).median_days_to_relapse_among_responders} after one "
+              f"infusion, {cast(Relapse, six.relapse).median_days_to_relapse_among_responders} "
               "after six",
               "supported by the data; the model lengthens the benefit of a course more than "
               "the data show (course and relapse targets are not in the calibration yet)"),

@@ -162,6 +162,7 @@ def relapse_figure(arms: Sequence[Drawn], criteria: Criteria, path: Path, title:
     ax.set_title("time to relapse among responders (Kaplan-Meier; relapse: response lost on "
                  "2 consecutive visits)", fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     return save(fig, path)
