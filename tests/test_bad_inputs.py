@@ -90,3 +90,36 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
         case = CORPUS.parent.parent / "examples" / "single_infusion.toml"
         result = runner.invoke(app, ["simulate", str(case), "--out", str(out), "--quiet"])
     assert result.exit_code == 2 and "another ketasim run is writing" in result.output
+
+
+def test_the_python_api_names_a_wrong_type_or_tolerance():
+    import ketasim as ks
+    from ketasim.errors import KetasimError
+
+    model = ks.get_model("racemic_sr")
+    regimen = ks.Regimen((ks.Dose("racemic", "iv_bolus", 10.0),))
+    cases = [((model, None, ks.Population(3), [0, 1]), {}, "regimen: "),
+             ((model, regimen, None, [0, 1]), {}, "population: "),
+             (("racemic_sr", regimen, ks.Population(3), [0, 1]), {}, "model: "),
+             ((model, regimen, ks.Population(3), [0, 1]), {"atol": float("inf")}, "tolerances"),
+             ((model, regimen, ks.Population(3), [0, 1]), {"max_steps": 0}, "max_steps: ")]
+    for args, kwargs, field in cases:
+        with pytest.raises(KetasimError) as info:
+            ks.simulate(*args, **kwargs)
+        assert str(info.value).startswith(field) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("ID,TIME,AMT,AMT,DRUG,ROUTE\n1,0,10,10,racemic,iv_bolus\n", "AMT given twice"),
+    ("ID,TIME,AMT,DRUG,ROUTE,RAET\n1,0,10,racemic,iv_bolus,5\n", "'RAET' not known"),
+])
+def test_an_event_table_with_a_duplicated_or_unknown_column_is_refused(text, says, tmp_path):
+    from ketasim.dosing import read_event_table
+    from ketasim.errors import ScenarioError
+
+    path = tmp_path / "events.csv"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=says):
+        read_event_table(path)
+    with pytest.raises(ScenarioError, match="is a folder"):
+        read_event_table(tmp_path)

@@ -37,6 +37,9 @@ MAX_AMOUNT_MG, MAX_AMOUNT_MG_PER_KG = 10_000.0, 100.0
 
 EVENT_COLUMNS = ("ID", "TIME", "AMT", "RATE", "DUR", "CMT", "EVID", "DRUG", "ROUTE")
 _REQUIRED_COLUMNS = ("ID", "TIME", "AMT", "DRUG", "ROUTE")
+#: Columns of a NONMEM-style data set that an event table may carry and ketasim does not read
+#: (observations).
+IGNORED_COLUMNS = ("DV", "MDV")
 _COLUMN_OF_FIELD = {"substance": "DRUG", "route": "ROUTE", "amount": "AMT", "time": "TIME",
                     "duration": "DUR"}
 _RELATIVE_TOLERANCE = 1e-9
@@ -303,8 +306,11 @@ def read_event_table(path: str | Path) -> list[Regimen]:
     """Regimens (amounts in mg) from an event-table CSV, one per ID in increasing ID order.
 
     Rows are numbered from 1 after the header. EVID 0 (observation) rows are skipped; EVID must
-    be 0 or 1 (1 if the column is absent). CMT and other extra columns are not read.
+    be 0 or 1 (1 if the column is absent). Columns other than :data:`EVENT_COLUMNS`, and a
+    column given twice, are refused (a misspelt RATE would be silently ignored otherwise).
     """
+    if Path(path).is_dir():
+        raise ScenarioError(f"event table: {path} is a folder, not a CSV file")
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False).fillna("")
     except FileNotFoundError:
@@ -312,6 +318,16 @@ def read_event_table(path: str | Path) -> list[Regimen]:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ScenarioError(f"{path}: not a readable CSV event table: {first_line}") from None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        names = [c.strip() for c in handle.readline().rstrip("\r\n").split(",")]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise ScenarioError(f"{path}: event table column(s) {', '.join(twice)} given twice")
+    unknown = [c for c in names if c not in (*EVENT_COLUMNS, *IGNORED_COLUMNS)]
+    if unknown:
+        raise ScenarioError(f"{path}: event table column(s) {', '.join(map(repr, unknown))} not "
+                            f"known; allowed: {', '.join(EVENT_COLUMNS)} (and "
+                            f"{', '.join(IGNORED_COLUMNS)}, ignored)")
     missing = [column for column in _REQUIRED_COLUMNS if column not in table.columns]
     if missing:
         raise ScenarioError(f"{path}: event table lacks column(s) {', '.join(missing)}; "

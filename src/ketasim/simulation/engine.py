@@ -8,7 +8,8 @@ a bolus is an instant jump in a state and an infusion switches an input rate on 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -52,6 +53,7 @@ def simulate(model: Model, regimen: Regimen | Sequence[Regimen], population: Pop
     variable per state and output, each subject's parameters (model units) and covariates,
     and attributes ``model``, ``seed`` and ``cohort``.
     """
+    _check_types(model, population)
     size = population.n * np.size(times) * (len(model.states) + len(model.outputs)) * 8
     if size > MEMORY_BYTES:
         raise KetasimError(f"population.n: {population.n:,} subjects x {np.size(times):,} times "
@@ -75,9 +77,13 @@ def iter_simulate(model: Model, regimen: Regimen | Sequence[Regimen], population
     :func:`simulate`. ``subject`` holds global ids: 0..n-1, or with a screening each kept
     patient's candidate index (increasing, with gaps), which the clinic layer draws from.
     """
+    _check_types(model, population)
     t_out = _check_times(times)
-    if not (0 < rtol < 1 and 0 < atol):
-        raise KetasimError(f"tolerances: need 0 < rtol < 1 and atol > 0, got {rtol}, {atol}")
+    if not (0 < rtol < 1 and 0 < atol < math.inf):
+        raise KetasimError(f"tolerances: need 0 < rtol < 1 and a finite atol > 0, got {rtol}, "
+                           f"{atol}")
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise KetasimError(f"max_steps: need a whole number >= 1, got {max_steps!r}")
     regimens = _per_subject(regimen, population.n)
     subjects = population.sample(model)
     k = kernel.load(model)
@@ -199,9 +205,21 @@ def _check_times(times) -> np.ndarray:
     return t
 
 
+def _check_types(model, population) -> None:
+    """One-line errors for a wrong type where the API wants a Model or a Population."""
+    if not isinstance(model, Model):
+        raise KetasimError(f"model: expected a Model (ketasim.get_model), got "
+                           f"{type(model).__name__}")
+    if not isinstance(population, Population):
+        raise KetasimError(f"population: expected a Population, got {type(population).__name__}")
+
+
 def _per_subject(regimen, n: int) -> list[Regimen]:
     if isinstance(regimen, Regimen):
         return [regimen]
+    if isinstance(regimen, (str, bytes)) or not isinstance(regimen, Iterable):
+        raise KetasimError(f"regimen: expected a Regimen or one per subject, got "
+                           f"{type(regimen).__name__}")
     regimens = list(regimen)
     if len(regimens) != n or not all(isinstance(r, Regimen) for r in regimens):
         raise KetasimError(f"regimen: need one Regimen or one per subject ({n}), "
