@@ -33,9 +33,22 @@ NUMBERS = st.sampled_from(["0", "-1", "0.5", "40", "1e-400", "1e999", "3.5", "1e
 UNITS = st.sampled_from(["", " mg", " mg/kg", " ug/kg", " g", " mL", " h", " min", " d",
                          " weeks", " hh", " mg/lb", "mg / kg", " s", " kg", " parsec"])
 QUANTITY = st.builds(lambda number, unit: number + unit, NUMBERS, UNITS)
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+#: Text that rich would read as markup or emoji, and values of the wrong shape or size.
+MARKUP = st.sampled_from(["[/x]", "[bold]", "[/bold]", "[[arms]]", ":smile:", "assign:V:",
+                          "[red]x[/red]", "\\[x]"])
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(),
                  st.text(max_size=12), st.lists(st.integers(), max_size=2),
-                 st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+                 st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), MARKUP,
+                 st.sampled_from([float("nan"), float("inf"), -float("inf"), 10**400]),
+                 st.sampled_from([_nested(5), _nested(600)]),
+                 st.lists(MARKUP, max_size=2), st.dictionaries(MARKUP, MARKUP, max_size=2))
 ANY = st.one_of(QUANTITY, JUNK, st.lists(QUANTITY, max_size=3))
 COUNT = st.one_of(st.integers(-2, 30), st.just(20_000))
 #: Values worth trying per key, valid and invalid; any key may also get ANY.
