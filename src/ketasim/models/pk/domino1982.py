@@ -8,6 +8,7 @@ values. The paper's own table was not available to us: a secondary source.
 
 from ketasim.modeling.spec import Deposit, Input, Parameter
 from ketasim.models.pk.compartmental import mammillary
+from ketasim.models.pk.published import ADULTS
 
 _SRC = "Domino et al. 1982, PMID 7198883, as coded in opentiva (opentiva/ketamine.py)"
 _IIV = ("assumption: Domino 1982 reports no inter-individual variability; 30% CV lies within "
@@ -30,4 +31,4 @@ MODEL = mammillary(
     inputs=(Input(("racemic",), ("iv_bolus", "iv_infusion"), (Deposit("central"),)),),
     notes="Venous plasma after IV dosing; no absorption routes. Its variability is an "
           "assumption (see V1_per_kg and k10). Adults; the exact ranges of the study were not "
-          "available (assumed 18-65 y).", valid={"age_y": (18.0, 65.0)})
+          "available (assumed 18-65 y).", valid=ADULTS)

@@ -10,8 +10,12 @@ from ketasim.models.pk.compartmental import mammillary
 
 IV = (Input(("racemic",), ("iv_bolus", "iv_infusion"), (Deposit("central"),)),)
 _OPENTIVA = "as coded in opentiva (opentiva/ketamine.py)"
-_ADULTS = {"age_y": (18.0, 65.0)}
-_ADULT_NOTE = "Adults; the exact ranges of the study were not available (assumed 18-65 y)."
+#: Covariate ranges of an adult population model whose study ranges are not available:
+#: assumption: 18-65 y and 40-150 kg, adult volunteers and patients (a run outside them is
+#: simulated with a warning, e.g. a child's weight with an adult model).
+ADULTS = {"age_y": (18.0, 65.0), "weight_kg": (40.0, 150.0)}
+_ADULT_NOTE = ("Adults; the exact ranges of the study were not available (assumed 18-65 y, "
+               "40-150 kg).")
 
 
 def _allometric(name: str, title: str, source: str, v1: float, v2: float, cl: float, q: float,
@@ -34,7 +38,7 @@ CLEMENTS = mammillary(
     (Parameter("V1_per_kg", 1.7522, "L/kg", _CL), Parameter("k10", 0.0109, "1/min", _CL),
      Parameter("k12", 0.0186, "1/min", _CL), Parameter("k21", 0.0137, "1/min", _CL)),
     compartments=2, assignments=(("V1", "V1_per_kg * weight_kg"),), inputs=IV,
-    notes=_ADULT_NOTE, valid=_ADULTS)
+    notes=_ADULT_NOTE, valid=ADULTS)
 
 _HERD = ("Herd 2007, Paediatr Anaesth, DOI 10.1111/j.1460-9592.2006.02145.x (PMID 17564643), "
          f"children 1-14 y, 10.8-74.8 kg, {_OPENTIVA}")
@@ -59,4 +63,4 @@ KAMP = mammillary(
     inputs=IV,
     notes="One compartment ignores distribution: early concentrations after a bolus or short "
           "infusion are underestimated. Weight scaling (volume linear, clearance ^0.75) is an "
-          "assumption: the meta-regression found no covariate effect.", valid=_ADULTS)
+          "assumption: the meta-regression found no covariate effect.", valid=ADULTS)

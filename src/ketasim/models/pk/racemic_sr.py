@@ -12,6 +12,7 @@ norketamine, whose disposition is taken from noresketamine (Perez-Ruixo 2021).
 
 from ketasim.modeling.spec import Covariate, Deposit, Input, Model, Parameter, State
 from ketasim.models.pk.compartmental import WEIGHT
+from ketasim.models.pk.published import ADULTS
 
 _CLEMENTS = ("Clements & Nimmo 1981, Br J Anaesth 53:27 (PMID 7459184), 250 ug/kg IV bolus, "
              "as coded in opentiva (opentiva/ketamine.py, Clements250)")
@@ -164,7 +165,7 @@ def _build() -> Model:
         notes="Single enantiomers (esketamine, arketamine) are taken IV only. "
               "Hydroxynorketamine and dehydronorketamine are not modelled: no human "
               "disposition parameters were found (docs/models/racemic_sr.md).",
-        valid={"age_y": (18.0, 65.0)})
+        valid=ADULTS)
 
 
 MODEL = _build()
