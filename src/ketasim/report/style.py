@@ -4,6 +4,7 @@ slide size, and every figure saved as PNG, SVG and PDF."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +24,9 @@ VERMILLION = "#D55E00"
 #: Formats every figure is written in (the PNG's path is returned).
 FORMATS = ("png", "svg", "pdf")
 
+# a label with a character the font lacks (an emoji in an arm's name) draws a box, not a
+# warning on the user's terminal
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
 plt.rcParams.update({
     "axes.prop_cycle": cycler(color=PALETTE),
     "font.size": 11, "axes.titlesize": 11, "axes.labelsize": 11, "legend.fontsize": 9,
