@@ -275,7 +275,7 @@ def test_cli_json_writes_null_where_not_estimable(tmp_path):
     (["nca", "missing.csv"], "missing.csv: no such file"),
     (["nca", "{bad}"], "row 1: TIME must be a finite number"),
     (["nca", str(EXAMPLE), "--out", str(EXAMPLE)], "--out: is the input FILE"),
-    (["nca", str(EXAMPLE), "--out", "{dir}/no/such/dir/x.csv"], "error: "),
+    (["nca", str(EXAMPLE), "--out", "{dir}/no/such/dir/x.csv"], "error: --out: the folder "),
 ])
 def test_cli_errors_are_one_line_with_exit_2(tmp_path, args, field):
     bad = tmp_path / "bad.csv"

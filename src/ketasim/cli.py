@@ -190,11 +190,12 @@ def export_sbml(model: Annotated[str, typer.Argument(help="model name")],
 def _write_file(path: Path, option: str, write) -> None:
     """``write(partial_path)``, then the file renamed into place; one-line errors naming
     ``option`` (a folder, a missing or unwritable parent, a full disk)."""
-    from ketasim.report.outdir import atomic, prepare
+    from ketasim.report.outdir import atomic
 
     if path.is_dir():
         raise KetasimError(f"{option}: {path} is a folder; give a file name")
-    prepare(path.parent, option)
+    if not path.parent.is_dir():
+        raise KetasimError(f"{option}: the folder {path.parent} does not exist")
     with atomic(path, option) as partial:
         write(partial)
 
