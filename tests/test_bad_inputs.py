@@ -120,3 +120,11 @@ def test_an_event_table_with_a_duplicated_or_unknown_column_is_refused(text, say
         read_event_table(path)
     with pytest.raises(ScenarioError, match="is a folder"):
         read_event_table(tmp_path)
+
+
+def test_an_absurd_number_of_replicates_is_refused_at_once(tmp_path):
+    case = CORPUS.parent.parent / "examples" / "single_infusion_vs_midazolam.toml"
+    result = runner.invoke(app, ["trial", str(case), "--replicates", "100000000000",
+                                 "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: replicates: must be a whole number from 1")
