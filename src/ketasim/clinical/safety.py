@@ -88,13 +88,16 @@ class Contraindicated:
 
 def contraindication_warnings(regimen: Regimen, affected: dict[str, int], n: int
                               ) -> tuple[str, ...]:
-    """For a regimen with ketamine, one flag per condition of :data:`CONTRAINDICATIONS` that
-    ``affected[condition]`` of the ``n`` subjects have (none when nobody has it)."""
-    if not any(d.substance in KETAMINE for d in regimen.doses):
+    """For a regimen with ketamine, one line naming how many of the ``n`` subjects have each
+    condition of :data:`CONTRAINDICATIONS` (``affected``; sources there) and the
+    ``population.exclude`` that leaves them out; none when nobody has one."""
+    found = [name for name in CONTRAINDICATIONS if affected[name]]
+    if not found or not any(d.substance in KETAMINE for d in regimen.doses):
         return ()
-    return tuple(f"{affected[name]} of {n} subjects have {what}, a contraindication to "
-                 f"ketamine ({source}); exclude them with population.exclude"
-                 for name, (what, source) in CONTRAINDICATIONS.items() if affected[name])
+    who = ", ".join(f"{affected[name]} {CONTRAINDICATIONS[name][0]}" for name in found)
+    keys = ", ".join(f'"{name}"' for name in found)
+    return (f"of {n} subjects, {who}: contraindications to ketamine on its labels; to leave "
+            f"them out as trials do, set population.exclude = [{keys}]",)
 
 
 def dose_warnings(regimen: Regimen, weight_kg: np.ndarray) -> tuple[str, ...]:

@@ -411,8 +411,10 @@ LIMITS: tuple[str, ...] = (
     "improvement (-45% at 24 h) is larger than the midazolam arm's (-28%), which the fit has to "
     "split. The split between expectancy and the antidepressant's own effect in the TRANSFORM "
     "comparator arm rests on expectancy's saturating form (assumption).",
-    "**Sources differ in population and definitions**: Han 2016 pools trials with different "
-    "scales and remission definitions (simulated as MADRS <= 10); Lii 2023 is MDD under "
+    "**Pooled estimates are predicted, not fitted**: Han 2016 pools nine trials with different "
+    "scales and remission definitions; fitted beside the single trials it let expectancy "
+    "carry the week-long effect and midazolam match ketamine (`NOT_FITTED_STUDIES`). "
+    "**Sources differ in population and definitions**: Lii 2023 is MDD under "
     "surgical anaesthesia with baseline 25.1 and 29.9 (its mean scores are compared as a "
     "fraction of their own baseline, SE from the SD of the score, because the SD of the change "
     "is not reported); Murrough 2013 AJP's arm-level change is from a meeting abstract (SD "
@@ -420,10 +422,11 @@ LIMITS: tuple[str, ...] = (
     "assumed, see the manifest's reliability flag); arms whose trial's baseline is in "
     "evidence/data/trial_baselines.csv (TRANSFORM-1 37.5, Lii 2023 25.1 and 29.9) are simulated "
     "in it, the others in the TRD cohort (31.9).",
-    "**One shared variability.** Response and remission pull the spread in different "
-    "directions; a richer variability model (e.g. correlated fast/slow responsiveness as "
-    "suggested by the 4-h predictor of Murrough 2013 Biol Psychiatry) is not identifiable from "
-    "these aggregate rows.",
+    "**The structure is not revised yet.** The fast component (the 2-h fall), expectancy over "
+    "repeated sessions, the loss of effect after a course, esketamine's dose-duration and the "
+    "variability structure (one shared log-normal cv; correlated fast/slow responsiveness or "
+    "a non-responder fraction would be the next candidates) are as before this calibration; "
+    "their misses are listed in docs/validation/report.md.",
     "**Monte Carlo.** The likelihood uses common random numbers (one seed, 300 patients per "
     "arm), but rates are step functions of the parameters at a finite n, so the posterior is "
     "that of one virtual population; the MCMC is short (12 walkers x 40 steps, a budget set by "
