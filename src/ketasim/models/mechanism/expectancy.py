@@ -1,9 +1,16 @@
 """Placebo and expectancy: every treatment session raises the expectation of getting better.
 
-Each dose is a session that adds ``belief_<kind>`` to the expectancy E, which fades:
+Each dose is a session that adds ``belief_<kind>`` to the expectancy E and 1 to the count of
+recent sessions S; both fade with the same half-life:
 
-    dE/dt = -ln 2 / t12_expectancy * E,
-    expectancy effect = w_expectancy * (1 - exp(-E))   (lowers log-severity; mood layer).
+    dE/dt = -ln 2 / t12_expectancy * E,   dS/dt = -ln 2 / t12_expectancy * S,
+    expectancy effect = w_expectancy * (1 - exp(-E / (1 + S)))   (lowers log-severity).
+
+E / (1 + S) is the mean belief of the recent sessions times S / (1 + S): half its plateau after
+one session, the plateau after a few. So a course of sessions raises expectancy less than the sum
+of its sessions would (issue 11: the TRANSFORM-1 comparator arm, 28 daily pills and 8 placebo
+sprays, responds 38.9% at day 28, Fedgchin 2019; nine oral placebo sessions improve MADRS by
+2.5 points, Domany 2019; an expectancy summed over sessions gave 55-65% and 13 points).
 
 How much a session adds depends on what the patient feels, which is why active placebos and
 masked designs shrink the drug-placebo gap: ketamine and midazolam are felt (belief 1, the
@@ -41,16 +48,20 @@ def expectancy(felt: Mapping[str, tuple[str, ...]]) -> Model:
     """The expectancy layer. ``felt`` maps each felt substance to the routes it is taken by
     (the PK model's ketamine routes, and midazolam's); placebo takes every route; oral SSRIs
     and SNRIs count as placebo-like sessions."""
-    session = Deposit("expectancy", "belief_active", per_dose=True)
-    inert = Deposit("expectancy", "belief_placebo", per_dose=True)
+    count = Deposit("sessions", "1", per_dose=True)
+    session = (Deposit("expectancy", "belief_active", per_dose=True), count)
+    inert = (Deposit("expectancy", "belief_placebo", per_dose=True), count)
     return Model(
         name="expectancy", title="placebo and expectancy",
         reference="docs/models/mechanism.md (placebo and expectancy)",
-        states=(State("expectancy", "1", description="expectancy from treatment sessions"),),
+        states=(State("expectancy", "1", description="expectancy from treatment sessions"),
+                State("sessions", "1", description="recent treatment sessions (fading count)")),
         parameters=PARAMETERS,
-        odes={"expectancy": "-log(2) / t12_expectancy * expectancy"},
-        outputs={"expectancy_effect": "w_expectancy * (1 - exp(-expectancy))"},
+        odes={"expectancy": "-log(2) / t12_expectancy * expectancy",
+              "sessions": "-log(2) / t12_expectancy * sessions"},
+        outputs={"expectancy_effect":
+                 "w_expectancy * (1 - exp(-expectancy / (1 + sessions)))"},
         output_units={"expectancy_effect": "1"},
-        inputs=(*(Input((s,), routes, (session,)) for s, routes in felt.items()),
-                Input(("placebo",), ROUTES, (inert,)),
-                Input(("ssri", "snri"), ("oral",), (inert,))))
+        inputs=(*(Input((s,), routes, session) for s, routes in felt.items()),
+                Input(("placebo",), ROUTES, inert),
+                Input(("ssri", "snri"), ("oral",), inert)))
