@@ -63,6 +63,8 @@ def test_scenario_placebo_without_amount_and_unknown_route_for_ssri():
 
 
 def test_expectancy_jumps_by_the_belief_of_each_session_and_halves_per_half_life():
+    """Closed forms: E and the session count S each jump at a session (by the belief, by 1)
+    and halve per half-life; the effect is w (1 - exp(-E / (1 + S)))."""
     t12 = VALUES["t12_expectancy"]  # h
     times = [0.5, t12, 2 * t12]
     for substance, amount, belief in (("placebo", None, VALUES["belief_placebo"]),
@@ -74,9 +76,11 @@ def test_expectancy_jumps_by_the_belief_of_each_session_and_halves_per_half_life
         np.testing.assert_allclose(e, exact, rtol=1e-5)  # whatever the amount (solver rtol)
     two = run([Dose("placebo", "oral", None), Dose("placebo", "oral", None, time_h=24.0)],
               [48.0])
-    exact = VALUES["belief_placebo"] * (0.5 ** (48 / t12) + 0.5 ** (24 / t12))
+    fading = 0.5 ** (48 / t12) + 0.5 ** (24 / t12)
+    exact = VALUES["belief_placebo"] * fading
     np.testing.assert_allclose(two["expectancy"], exact, rtol=1e-5)
-    effect = VALUES["w_expectancy"] * (1 - math.exp(-exact))
+    np.testing.assert_allclose(two["sessions"], fading, rtol=1e-5)
+    effect = VALUES["w_expectancy"] * (1 - math.exp(-exact / (1 + fading)))
     np.testing.assert_allclose(two["expectancy_effect"], effect, rtol=1e-5)
 
 
@@ -134,3 +138,15 @@ def test_abuse_flag_counts_ketamine_doses_only_and_midazolam_amount_is_noted():
                               duration_h=40 / 60),))
     (note,) = dose_warnings(midazolam, np.array([70.0]))
     assert note.startswith("midazolam is modelled as an active placebo")
+
+
+def test_a_course_of_placebo_sessions_raises_expectancy_to_a_plateau_not_a_sum():
+    """Nine thrice-weekly placebo sessions (Domany 2019's schedule) raise E / (1 + S) less than
+    twice one session does: the mean belief times S / (1 + S) < 1, against ~6x for a sum."""
+    days = (0, 2, 4, 7, 9, 11, 14, 16, 18)
+    one = run([Dose("placebo", "oral", None)], [24.0])
+    nine = run([Dose("placebo", "oral", None, time_h=24.0 * d) for d in days], [24.0 * 19])
+    level = {k: float(r["expectancy"][0] / (1 + r["sessions"][0]))
+             for k, r in (("one", one), ("nine", nine))}
+    assert 1.0 < level["nine"] / level["one"] < 2.0
+    assert float(nine["expectancy"][0]) / float(one["expectancy"][0]) > 5.0  # the sum
