@@ -108,34 +108,25 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
         print(f"  {p}")
 
 
-#: Visits of the outcome table printed after a whole-chain run (h).
-OUTCOME_VISITS_H = (24.0, 168.0, 672.0)
-
-
 def _print_outcomes(summary: dict) -> None:
-    """Per arm of a whole-chain run: MADRS change, response and remission at the visits of
-    :data:`OUTCOME_VISITS_H` the run reports, and the peak dissociation and blood pressure."""
-    arms = [a for a in summary["arms"] if "endpoints" in a]
-    if not arms:
+    """The short outcome table of a whole-chain run (:func:`ketasim.report.summary.
+    outcome_rows`)."""
+    from ketasim.report.summary import outcome_rows
+
+    rows = outcome_rows(summary)
+    if not rows:
         return
     table = Table(title=f"{escape(summary['scenario'])}: model {escape(summary['model'])}, "
                         f"n = {summary['n']:,} per arm", title_justify="left")
-    for col in ("arm", "visit", "MADRS change (points)", "response", "remission",
-                "peak CADSS (points)", "peak SBP rise (mmHg)"):
+    for col in rows[0]:
         table.add_column(col, justify="left" if col in ("arm", "visit") else "right")
-    for arm in arms:
-        visits = [e for e in arm["endpoints"] if e["scale"] == "MADRS"
-                  and any(abs(e["timepoint_h"] - t) < 1e-6 for t in OUTCOME_VISITS_H)]
-        safety = arm.get("safety", {})
-        for k, e in enumerate(visits):
-            h = e["timepoint_h"]
-            table.add_row(escape(arm["label"]) if k == 0 else "",
-                          f"{h:g} h" if h < 48 else f"day {h / 24:g}",
-                          f"{e['mean_change']:+.1f}", f"{e['response_rate']:.0%}",
-                          f"{e['remission_rate']:.0%}",
-                          f"{safety['cadss_peak_mean']:.1f}" if k == 0 and safety else "",
-                          f"{safety['sbp_rise_peak_mean_mmhg']:.1f}" if k == 0 and safety
-                          else "")
+    last = None
+    for row in rows:
+        cells = ["" if v is None else f"{v:+.1f}" if k == "MADRS change (points)" else str(v)
+                 for k, v in row.items()]
+        cells[0] = "" if row["arm"] == last else escape(row["arm"])
+        last = row["arm"]
+        table.add_row(*cells)
     Console(width=120).print(table)
 
 

@@ -20,10 +20,9 @@ from ketasim.errors import KetasimError, ScenarioError
 from ketasim.population.cohorts import COHORTS
 from ketasim.report.figures import concentration_figure
 from ketasim.report.simulation import run_and_write
+from ketasim.report.summary import outcome_rows
 from ketasim.scenario.files import parse_scenario
 from ketasim.simulation.runner import ArmResult
-
-_VISITS_H = (24.0, 168.0, 672.0)
 
 
 @dataclass(frozen=True)
@@ -67,19 +66,15 @@ def simulate_doc(doc: dict[str, Any]) -> Run:
     return Run(doc, arms, summary, folder)
 
 
-def outcome_rows(summary: dict[str, Any]) -> pd.DataFrame:
-    """MADRS change, response and remission per arm at 24 h, day 7 and day 28 (those the run
-    reports), as the CLI prints them."""
-    rows = []
-    for arm in summary["arms"]:
-        for e in arm.get("endpoints", ()):
-            if e["scale"] == "MADRS" and any(abs(e["timepoint_h"] - t) < 1e-6 for t in _VISITS_H):
-                h = e["timepoint_h"]
-                rows.append({"arm": arm["label"], "visit": f"{h:g} h" if h < 48 else
-                             f"day {h / 24:g}", "MADRS change (points)": round(e["mean_change"], 1),
-                             "response (%)": round(100 * e["response_rate"]),
-                             "remission (%)": round(100 * e["remission_rate"])})
-    return pd.DataFrame(rows)
+def validation_report(draws: int = 4, n: int = 200) -> Path:
+    """``ketasim validate`` with few draws into a new temporary folder; the report's path."""
+    from ketasim.evidence.claims import claims
+    from ketasim.evidence.validate import validate
+    from ketasim.report.validation import write
+
+    folder = Path(tempfile.mkdtemp(prefix="ketasim-validation-"))
+    write(validate(draws, n), claims(n=100), folder)
+    return folder / "report.html"
 
 
 def safety_rows(summary: dict[str, Any]) -> pd.DataFrame:
@@ -140,7 +135,15 @@ app_ui = ui.page_sidebar(
                      ui.p("The claims with published data and the model's numbers "
                           "(ketasim claims; about a minute)."),
                      ui.input_task_button("claims", "Compute the claims"),
-                     ui.output_table("claims_table")),
+                     ui.output_table("claims_table"),
+                     ui.p("The validation report (ketasim validate with 4 parameter sets of "
+                          "the posterior and 200 patients per arm; a few minutes; the CLI's "
+                          "defaults are 20 and 500): every published value against its 90% "
+                          "prediction interval, leave-one-study-out, visual predictive "
+                          "checks."),
+                     ui.input_task_button("validation", "Run the validation"),
+                     ui.output_ui("validation_status"),
+                     ui.download_button("get_report", "report.html")),
     ),
     title="ketasim: ketamine from dose to depression scores",
 )
@@ -233,7 +236,8 @@ def server(input, output, session) -> None:
     @render.table
     def outcomes():
         run = result()
-        return None if run is None else outcome_rows(run.summary)
+        return None if run is None else pd.DataFrame(outcome_rows(run.summary)).drop(
+            columns=["peak CADSS (points)", "peak SBP rise (mmHg)"])
 
     @render.table
     def safety():
@@ -295,6 +299,28 @@ def server(input, output, session) -> None:
     @render.table
     def claims_table():
         return claims_task.result()
+
+    @ui.bind_task_button(button_id="validation")
+    @reactive.extended_task
+    async def validation_task() -> Path:
+        return await asyncio.to_thread(validation_report)
+
+    @reactive.effect
+    @reactive.event(input.validation)
+    def _validation() -> None:
+        validation_task()
+
+    @render.ui
+    def validation_status():
+        if validation_task.status() != "success":
+            return None
+        return ui.p("The report is ready: download it below.", id="report_ready")
+
+    @render.download(filename="report.html")
+    def get_report():
+        if validation_task.status() != "success":
+            raise ScenarioError("validation: run it first")
+        return str(validation_task.result())
 
 
 app = App(app_ui, server)

@@ -46,3 +46,30 @@ def summary(scenario: Scenario, arms: list[ArmResult], notes: Sequence[str] = ()
                   **({"safety": a.safety.to_json()} if a.safety else {}),
                   "warnings": list(a.warnings)} for a in arms],
     }
+
+
+#: Visits of the short outcome table of a whole-chain run (h): 24 h, day 7, day 28.
+OUTCOME_VISITS_H = (24.0, 168.0, 672.0)
+
+
+def outcome_rows(doc: dict) -> list[dict]:
+    """The short outcome table of a summary document: per arm and visit of
+    :data:`OUTCOME_VISITS_H` the run reports, MADRS change (points), response and remission
+    (%), and on each arm's first row its mean peak CADSS and SBP rise; empty for PK only."""
+    rows = []
+    for arm in doc["arms"]:
+        visits = [e for e in arm.get("endpoints", ()) if e["scale"] == "MADRS"
+                  and any(abs(e["timepoint_h"] - t) < 1e-6 for t in OUTCOME_VISITS_H)]
+        safety = arm.get("safety") or {}
+        for k, e in enumerate(visits):
+            h = e["timepoint_h"]
+            first = k == 0 and bool(safety)
+            rows.append({
+                "arm": arm["label"], "visit": f"{h:g} h" if h < 48 else f"day {h / 24:g}",
+                "MADRS change (points)": round(e["mean_change"], 1),
+                "response (%)": round(100 * e["response_rate"]),
+                "remission (%)": round(100 * e["remission_rate"]),
+                "peak CADSS (points)": round(safety["cadss_peak_mean"], 1) if first else None,
+                "peak SBP rise (mmHg)": round(safety["sbp_rise_peak_mean_mmhg"], 1) if first
+                else None})
+    return rows
