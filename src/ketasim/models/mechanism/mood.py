@@ -21,17 +21,19 @@ _SIZE = ("assumption: initial value chosen so that 0.5 mg/kg IV over 40 min lowe
          "points from ~30, Murrough 2013 Am J Psychiatry, PMID 23982301)")
 
 #: Where the fitted values come from (one joint fit of mood and expectancy gains).
-FIT = ("fitted to: calibration_targets.csv rows 7-10, 21-26, 34, 69-80, 83, 84, 101, 102, "
-       "108-111 (Murrough 2013 AJP ketamine and midazolam arms at 24 h; Han 2016 pooled "
-       "response and remission at 24 h, 72 h, day 7; TRANSFORM-1 new antidepressant + placebo "
-       "spray arm at day 28; Lii 2023 masked ketamine and saline arms to day 14; riluzole trial "
-       "lead-in at 24 h and 72 h; Cochrane 2021 midazolam and saline comparator risks at 24 h; "
-       "each arm in its trial's own baseline MADRS where known, "
-       "evidence/data/trial_baselines.csv) (ketasim calibration 2026-12-03; "
+FIT = ("posterior MAP of the MBMA fit (differential evolution, then emcee; a between-study "
+       "random effect per study) to calibration_targets.csv rows 7-10, 34, 69-80, 83-84, "
+       "101-102, 108-111 (Murrough 2013 AJP ketamine and midazolam arms at 24 h; TRANSFORM-1 "
+       "new antidepressant + placebo spray arm at day 28; Lii 2023 masked ketamine and saline "
+       "arms to day 14; riluzole trial lead-in at 24 h and 72 h; Cochrane 2021 midazolam and "
+       "saline comparator risks at 24 h; each arm in its trial's own baseline MADRS where "
+       "known, evidence/data/trial_baselines.csv; Han 2016's pooled rates predicted, not "
+       "fitted) (ketasim calibration 2026-12-04; evidence/data/posterior.json; "
        "docs/validation/calibration.md)")
 #: Between-patient cv of w_fast, w_slow and w_expectancy (log-normal, drawn independently).
-CV = 1.995
-CV_SOURCE = f"{FIT}; one cv shared by w_slow and w_expectancy, near its upper bound 2"
+CV = 0.6924
+CV_SOURCE = (f"{FIT}; one cv shared by w_slow and w_expectancy (posterior 90% interval "
+             "0.64-1.94)")
 
 PARAMETERS = (
     Parameter("w_fast", 2.5, "1",
@@ -43,7 +45,7 @@ PARAMETERS = (
     Parameter("w_mono", 0.3, "1",
               "assumption: monoamines are a secondary contribution (mission M6)",
               description=f"weight of the monoamine term ({_LATER})"),
-    Parameter("w_slow", 0.9331, "1",
+    Parameter("w_slow", 1.234, "1",
               f"{FIT}; slow term: spinogenesis maintains the effect (Moda-Sava 2019); hand-set "
               "start 2.5, first fit without a placebo model 4.034", cv=CV, cv_source=CV_SOURCE,
               description="weight per unit of regained synapse density"),
@@ -52,7 +54,8 @@ PARAMETERS = (
               "2017; Kiraly 2017) but fell with improvement after six infusions (Zhan 2020, "
               "r = -0.26): a small weight",
               description=f"severity log-change per unit inflammation change ({_LATER})"),
-    Parameter("w_antidepressant", 0.1052, "1", f"{FIT}; start 0.5",
+    Parameter("w_antidepressant", 0.02089, "1",
+              f"{FIT}; weakly identified (posterior 90% interval 0.011-0.30)",
               description="weight of the adaptation to an oral antidepressant"),
     Parameter("tau_mood", 2.0, "h",
               "assumption: MADRS falls by 2 h after the first infusion (Murrough 2013 Biol "
