@@ -94,8 +94,8 @@ def main() -> None:
         "Likelihood: `src/ketasim/evidence/likelihood.py`; search and sampler: "
         "`src/ketasim/evidence/posterior.py`.", "",
         "## Method", "",
-        "- **Likelihood (MBMA).** Each published arm's rows share a between-study random effect "
-        "z ~ N(0, 1): means shift by `-tau_change * z` MADRS points (divided by the arm's "
+        "- **Likelihood (MBMA).** Each study's rows (all its arms) share a between-study random "
+        "effect z ~ N(0, 1): means shift by `-tau_change * z` MADRS points (divided by the arm's "
         "baseline for a change given as a fraction), rates by `+tau_logit * z` on the logit "
         "scale; given z, means are normal with SE = SD/sqrt(n) and rates binomial with the row's "
         f"n. z is integrated out by the trapezoidal rule ({Z.size} nodes), the taus over "
@@ -110,7 +110,7 @@ def main() -> None:
         f"the final DE population, {s.steps} steps, the first {s.burn} discarded "
         f"(acceptance {doc['acceptance']:.2f}); {len(draws)} draws shipped as "
         f"`src/ketasim/evidence/data/{POSTERIOR_FILE}`, each with taus drawn from their "
-        "conditional posterior and the NLL of every arm (for the leave-one-study-out check of "
+        "conditional posterior and the NLL of every study (for the leave-one-study-out check of "
         "`ketasim validate`). The model's values are the maximum a posteriori point (4 "
         "significant digits).", "",
         "## What was fitted", "",
