@@ -47,7 +47,7 @@ JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floa
                  st.text(max_size=12), st.lists(st.integers(), max_size=2),
                  st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), MARKUP,
                  st.sampled_from([float("nan"), float("inf"), -float("inf"), 10**400]),
-                 st.sampled_from([_nested(5), _nested(600)]),
+                 st.builds(_nested, st.sampled_from([5, 600])),  # a new list each draw
                  st.lists(MARKUP, max_size=2), st.dictionaries(MARKUP, MARKUP, max_size=2))
 ANY = st.one_of(QUANTITY, JUNK, st.lists(QUANTITY, max_size=3))
 COUNT = st.one_of(st.integers(-2, 30), st.just(20_000))

@@ -378,7 +378,7 @@ def _row(e: Endpoint, samples: np.ndarray, loso_weights: np.ndarray | None) -> d
     t = e.target
     tail = 100 * (1 - INTERVAL) / 2
     q = [tail, 50, 100 - tail]
-    p5, median, p95 = np.nanpercentile(samples, q)
+    p5, median, p95 = weighted_percentiles(samples, np.ones(samples.size), q)
     lo, mid, hi = (p5, median, p95) if loso_weights is None else \
         weighted_percentiles(samples, loso_weights, q)
     return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import keyword
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -310,6 +311,11 @@ class Model:
                                    f"underscores, not starting with _, not a Python keyword; not "
                                    f"{', '.join(RESERVED)})")
             seen.add(n)
+        for state in self.states:
+            if isinstance(state.initial, bool) or not isinstance(state.initial, (int, float)) \
+                    or not math.isfinite(state.initial):
+                raise KetasimError(f"{where}: state {state.name!r}: initial must be a finite "
+                                   f"number, got {state.initial!r}")
         if set(self.odes) != set(self.state_names):
             raise KetasimError(f"{where}: every state needs exactly one ODE; states "
                                f"{sorted(self.state_names)}, ODEs {sorted(self.odes)}")
