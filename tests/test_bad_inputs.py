@@ -99,7 +99,9 @@ def test_the_python_api_names_a_wrong_type_or_tolerance():
              ((model, regimen, None, [0, 1]), {}, "population: "),
              (("racemic_sr", regimen, ks.Population(3), [0, 1]), {}, "model: "),
              ((model, regimen, ks.Population(3), [0, 1]), {"atol": float("inf")}, "tolerances"),
-             ((model, regimen, ks.Population(3), [0, 1]), {"max_steps": 0}, "max_steps: ")]
+             ((model, regimen, ks.Population(3), [0, 1]), {"max_steps": 0}, "max_steps: "),
+             ((model.with_parameters(V1_per_kg=0.0), regimen, ks.Population(3), [0, 1]), {},
+              "model racemic_sr: a math error")]
     for args, kwargs, field in cases:
         with pytest.raises(KetasimError) as info:
             ks.simulate(*args, **kwargs)
