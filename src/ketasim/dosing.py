@@ -131,6 +131,13 @@ class Dose:
         return self.time_h + (self.duration_h or 0.0)
 
 
+def check_dose_count(n: int, field: str) -> None:
+    """Refuse a schedule of more than :data:`MAX_SCHEDULED_DOSES` doses, naming ``field``."""
+    if n > MAX_SCHEDULED_DOSES:
+        raise ScenarioError(f"{field}: {n} doses scheduled; at most {MAX_SCHEDULED_DOSES} are "
+                            "allowed")
+
+
 def schedule(*, at: Sequence[float] | None = None, start: float | None = None,
              every: float | None = None, count: int | None = None,
              per_week: int | None = None, weeks: int | None = None,
@@ -155,6 +162,7 @@ def schedule(*, at: Sequence[float] | None = None, start: float | None = None,
     if at is not None:
         if isinstance(at, str) or not isinstance(at, (Sequence, np.ndarray)) or len(at) == 0:
             raise ScenarioError(f"{field}.at: must be a non-empty list of times, got {show(at)}")
+        check_dose_count(len(at), f"{field}.at")
         times = [finite_number(t, f"{field}.at[{i}]") for i, t in enumerate(at)]
     else:
         first = 0.0 if start is None else finite_number(start, f"{field}.start")
@@ -166,9 +174,7 @@ def schedule(*, at: Sequence[float] | None = None, start: float | None = None,
             weekly = _count(per_week, f"{field}.per_week")
             n = weekly * _count(weeks, f"{field}.weeks")
             step = HOURS_PER_WEEK / weekly
-        if n > MAX_SCHEDULED_DOSES:
-            raise ScenarioError(
-                f"{field}: {n} doses scheduled; at most {MAX_SCHEDULED_DOSES} are allowed")
+        check_dose_count(n, field)
         times = (first + np.arange(n) * step).tolist()
     for i, t in enumerate(times):
         if not (math.isfinite(t) and t >= 0):
@@ -318,8 +324,9 @@ def read_event_table(path: str | Path) -> list[Regimen]:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ScenarioError(f"{path}: not a readable CSV event table: {first_line}") from None
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        names = [c.strip() for c in handle.readline().rstrip("\r\n").split(",")]
+    # the header as read (pandas renames a repeated column to "AMT.1")
+    names = [c.strip() for c in pd.read_csv(path, header=None, nrows=1, dtype=str,
+                                             keep_default_na=False).iloc[0]]
     twice = sorted({c for c in names if names.count(c) > 1})
     if twice:
         raise ScenarioError(f"{path}: event table column(s) {', '.join(twice)} given twice")

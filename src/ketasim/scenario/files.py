@@ -14,7 +14,7 @@ from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from ketasim.dosing import MAX_SCHEDULED_DOSES, SUBSTANCES, Dose, Regimen, renamed, schedule
+from ketasim.dosing import SUBSTANCES, Dose, Regimen, check_dose_count, renamed, schedule
 from ketasim.errors import KetasimError, ScenarioError
 from ketasim.models import DEFAULT_MODEL, MODEL_NAMES, get_model
 from ketasim.models.mechanism import MECHANISM
@@ -167,9 +167,8 @@ def _times(dose: _DoseIn, path: str) -> tuple[float, ...]:
     if all(value is None for value in (dose.at, dose.start, dose.every, dose.count,
                                        dose.per_week, dose.weeks)):
         return (0.0,)
-    if dose.at is not None and len(dose.at) > MAX_SCHEDULED_DOSES:
-        raise ScenarioError(f"{path}.at: {len(dose.at):,} doses; at most "
-                            f"{MAX_SCHEDULED_DOSES:,} are allowed")
+    if dose.at is not None:  # before parsing each of its times
+        check_dose_count(len(dose.at), f"{path}.at")
     return schedule(
         at=None if dose.at is None else
         [parse_time(t, f"{path}.at[{k}]") for k, t in enumerate(dose.at)],
