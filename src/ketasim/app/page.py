@@ -21,6 +21,7 @@ from ketasim.population.cohorts import COHORTS
 from ketasim.report.figures import concentration_figure
 from ketasim.report.simulation import run_and_write
 from ketasim.report.summary import outcome_rows
+from ketasim.scenario.definition import Scenario
 from ketasim.scenario.files import parse_scenario
 from ketasim.simulation.runner import ArmResult
 
@@ -39,7 +40,7 @@ class Run:
         return path if path.exists() else None
 
 
-def checked(doc: dict[str, Any]):
+def checked(doc: dict[str, Any]) -> Scenario:
     """The scenario of ``doc`` as the CLI parses it; model files are refused (the app reads no
     file of the server's that a user names)."""
     model = doc.get("model")
@@ -53,9 +54,9 @@ def checked(doc: dict[str, Any]):
     return scenario
 
 
-def simulate_doc(doc: dict[str, Any]) -> Run:
-    """Run ``doc`` into a new temporary folder (blocking; the page calls it in a thread)."""
-    scenario = checked(doc)
+def simulate_doc(doc: dict[str, Any], scenario: Scenario) -> Run:
+    """Run ``scenario`` (:func:`checked` ``doc``) into a new temporary folder (blocking; the
+    page calls it in a thread)."""
     folder = Path(tempfile.mkdtemp(prefix="ketasim-app-"))
     arms, _, _ = run_and_write(scenario, folder)
     if any("nmda_occupancy" in a.data for a in arms):
@@ -64,6 +65,14 @@ def simulate_doc(doc: dict[str, Any]) -> Run:
                              title=f"{scenario.name}: receptor occupancy")
     summary = json.loads((folder / "summary.json").read_text())
     return Run(doc, arms, summary, folder)
+
+
+def claims_table_rows() -> pd.DataFrame:
+    """``ketasim claims`` as a table (blocking)."""
+    from ketasim.evidence.claims import claims
+
+    return pd.DataFrame([{"claim": c.claim, "data": c.data, "model": c.model,
+                          "verdict": c.verdict} for c in claims()])
 
 
 def validation_report(draws: int = 4, n: int = 200) -> Path:
@@ -186,20 +195,20 @@ def server(input, output, session) -> None:
 
     @ui.bind_task_button(button_id="run")
     @reactive.extended_task
-    async def simulation(doc: dict[str, Any]) -> Run:
-        return await asyncio.to_thread(simulate_doc, doc)
+    async def simulation(doc: dict[str, Any], scenario: Scenario) -> Run:
+        return await asyncio.to_thread(simulate_doc, doc, scenario)
 
     @reactive.effect
     @reactive.event(input.run)
     def _start() -> None:
         try:
             doc = current()
-            checked(doc)
+            scenario = checked(doc)
         except KetasimError as exc:
             problem.set(f"error: {exc}")
             return
         problem.set("")
-        simulation(doc)
+        simulation(doc, scenario)
 
     @reactive.effect
     def _finished() -> None:
@@ -283,32 +292,26 @@ def server(input, output, session) -> None:
                               "between-patient CV": p.cv, "source": p.source}
                              for p in model.parameters])
 
-    @ui.bind_task_button(button_id="claims")
-    @reactive.extended_task
-    async def claims_task() -> pd.DataFrame:
-        from ketasim.evidence.claims import claims
-        found = await asyncio.to_thread(claims)
-        return pd.DataFrame([{"claim": c.claim, "data": c.data, "model": c.model,
-                              "verdict": c.verdict} for c in found])
+    def on_button(button_id: str, work):
+        """A background task running ``work()`` off the UI thread, started by the task button
+        ``button_id`` (busy while it runs)."""
+        @ui.bind_task_button(button_id=button_id)
+        @reactive.extended_task
+        async def task():
+            return await asyncio.to_thread(work)
 
-    @reactive.effect
-    @reactive.event(input.claims)
-    def _claims() -> None:
-        claims_task()
+        @reactive.effect
+        @reactive.event(input[button_id])
+        def _start() -> None:
+            task()
+        return task
+
+    claims_task = on_button("claims", claims_table_rows)
+    validation_task = on_button("validation", validation_report)
 
     @render.table
     def claims_table():
         return claims_task.result()
-
-    @ui.bind_task_button(button_id="validation")
-    @reactive.extended_task
-    async def validation_task() -> Path:
-        return await asyncio.to_thread(validation_report)
-
-    @reactive.effect
-    @reactive.event(input.validation)
-    def _validation() -> None:
-        validation_task()
 
     @render.ui
     def validation_status():

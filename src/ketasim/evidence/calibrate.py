@@ -422,16 +422,17 @@ LIMITS: tuple[str, ...] = (
     "assumed, see the manifest's reliability flag); arms whose trial's baseline is in "
     "evidence/data/trial_baselines.csv (TRANSFORM-1 37.5, Lii 2023 25.1 and 29.9) are simulated "
     "in it, the others in the TRD cohort (31.9).",
-    "**The structure is not revised yet.** The fast component (the 2-h fall), expectancy over "
-    "repeated sessions, the loss of effect after a course, esketamine's dose-duration and the "
-    "variability structure (one shared log-normal cv; correlated fast/slow responsiveness or "
-    "a non-responder fraction would be the next candidates) are as before this calibration; "
+    "**The structure is revised only for expectancy over repeated sessions** (the mean belief "
+    "of recent sessions). The fast component (the 2-h fall), the loss of effect after a "
+    "course, esketamine's dose-duration and the variability structure (one shared log-normal "
+    "cv; correlated fast/slow responsiveness or a non-responder fraction would be the next "
+    "candidates) are as before this calibration; "
     "their misses are listed in docs/validation/report.md.",
     "**Monte Carlo.** The likelihood uses common random numbers (one seed, 300 patients per "
     "arm), but rates are step functions of the parameters at a finite n, so the posterior is "
     "that of one virtual population; the MCMC is short (12 walkers x 40 steps, a budget set by "
     "~1.4 s per evaluation), enough for the interval's spread, not for converged tails.",
-    "**Heterogeneity is one tau per kind.** Every arm shares `tau_change` (means) and "
-    "`tau_logit` (rates), with flat priors on bounded grids (assumption); arms that pool "
-    "several trials (Han 2016, the Cochrane risks) get the same tau as single trials.",
+    "**Heterogeneity is one tau per kind.** Every study shares `tau_change` (means) and "
+    "`tau_logit` (rates), with flat priors on bounded grids (assumption); rows that pool "
+    "several trials (the Cochrane comparator risks) get the same tau as single trials.",
 )

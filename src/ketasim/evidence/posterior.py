@@ -10,7 +10,7 @@ information on these gains), uniform taus on their grids.
 :func:`sample` runs scipy's differential evolution (global, on log-parameters) for the
 maximum a posteriori point, then emcee's affine-invariant ensemble sampler started from the best
 members of the final population; every kept sample gets its taus drawn from their conditional
-posterior and the NLL of each study arm at them (for leave-one-study-out reweighting,
+posterior and the NLL of each study at them (for leave-one-study-out reweighting,
 :mod:`ketasim.evidence.validate`). :func:`load_posterior` reads the shipped draws
 (:data:`POSTERIOR_FILE`, written by ``scripts/calibrate.py``).
 """
@@ -60,7 +60,7 @@ class Problem:
 
     def nll(self, x: np.ndarray) -> float:
         """Marginal NLL (taus integrated out); inf outside the bounds."""
-        return self.likelihood.marginal(self.simulated(x)) if self.inside(x) else math.inf
+        return -self.log_probability(x)[0]
 
     def log_probability(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """emcee's log-probability with the simulated values as blob."""

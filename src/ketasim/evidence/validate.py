@@ -73,6 +73,8 @@ TARGET_LOSO = 0.70
 VPC_KINDS = ("change", "relative_change", "response", "remission")
 #: Central share of the prediction interval (5th to 95th percentile).
 INTERVAL = 0.90
+#: Percentiles of an interval and its median: 5, 50, 95.
+QUANTILES = (100 * (1 - INTERVAL) / 2, 50.0, 100 * (1 + INTERVAL) / 2)
 #: Each arm's virtual population has at least this many times the largest n of its endpoints:
 #: assumption: resampling n of N patients adds about n/N to the sampling variance through the
 #: population's own Monte Carlo error, here at most 25% (SD at most ~12% too wide).
@@ -348,10 +350,14 @@ def study_effect(endpoint: Endpoint, samples: np.ndarray, z: np.ndarray, tau_cha
     return samples
 
 
-def weighted_percentiles(samples: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
-    """Percentiles ``q`` (0-100) of ``samples`` with ``weights`` (NaN samples dropped)."""
+def weighted_percentiles(samples: np.ndarray, weights: np.ndarray | None = None,
+                         q=QUANTILES) -> np.ndarray:
+    """Percentiles ``q`` (0-100) of ``samples`` with ``weights`` (equal if None; NaN samples
+    dropped): the one rule of every interval here, so that a band and an endpoint's interval
+    agree."""
     keep = ~np.isnan(samples)
-    x, w = samples[keep], weights[keep]
+    x = samples[keep]
+    w = np.ones(x.size) if weights is None else weights[keep]
     order = np.argsort(x)
     x, cum = x[order], np.cumsum(w[order])
     return np.interp(np.asarray(q) / 100 * cum[-1], cum - w[order] / 2, x)
@@ -376,11 +382,9 @@ def _row(e: Endpoint, samples: np.ndarray, loso_weights: np.ndarray | None) -> d
     value and whether it lies inside; with ``loso_weights`` (per sample) the interval of the
     posterior without the endpoint's study too."""
     t = e.target
-    tail = 100 * (1 - INTERVAL) / 2
-    q = [tail, 50, 100 - tail]
-    p5, median, p95 = weighted_percentiles(samples, np.ones(samples.size), q)
+    p5, median, p95 = weighted_percentiles(samples)
     lo, mid, hi = (p5, median, p95) if loso_weights is None else \
-        weighted_percentiles(samples, loso_weights, q)
+        weighted_percentiles(samples, loso_weights)
     return {
         "study": e.study, "arm": t.arm, "endpoint": e.description, "kind": t.kind,
         "scale": get_scale(e.scale).label, "statistic": e.statistic, "time_h": t.time_h,
@@ -444,8 +448,8 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
               for key in dict.fromkeys((e.target.arm, population_key(e.target))
                                        for e in endpoints)}
     bands = {key: _vpc_endpoints(group) for key, group in groups.items()}
-    samples: dict[int, list[np.ndarray]] = {id(e): [] for e in endpoints}
-    band_samples: dict[int, list[np.ndarray]] = {id(e): [] for b in bands.values() for e in b}
+    samples: dict[int, list[np.ndarray]] = {
+        id(e): [] for key, group in groups.items() for e in group + bands[key]}
     for k, draw in enumerate(chosen):
         tau = draw["tau_change"], draw["tau_logit"]
         for key, group in groups.items():
@@ -455,11 +459,8 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
             times = [t for e in group + bands[key] for t in e.times_h]
             patients = rate(design, draw["values"], times, size, seed + k, SCALE_NAMES, key[1])
             z = rng.standard_normal(resamples)  # one new trial per resample, all its endpoints
-            for e in group:
+            for e in group + bands[key]:
                 samples[id(e)].append(study_effect(e, resampled(
-                    e, patients, design.regimen.last_dose_h, resamples, rng), z, *tau))
-            for e in bands[key]:
-                band_samples[id(e)].append(study_effect(e, resampled(
                     e, patients, design.regimen.last_dose_h, resamples, rng), z, *tau))
         if progress:
             progress(k + 1, draws)
@@ -475,13 +476,11 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
                   "loso_inside": sum(r["loso_inside"] for r in rows if r["study"] == s),
                   "effective_draws": effective_size(weights[s])} for s in studies]
     fitted = [r for r in rows if r["fitted"]]
-    tail = 100 * (1 - INTERVAL) / 2
     vpc = []
     for (arm, _), band in bands.items():
         for study, kind, scale in dict.fromkeys(map(_vpc_key, band)):
             mine = [e for e in band if _vpc_key(e) == (study, kind, scale)]
-            q = np.array([np.nanpercentile(np.concatenate(band_samples[id(e)]),
-                                           [tail, 50, 100 - tail]) for e in mine])
+            q = np.array([weighted_percentiles(np.concatenate(samples[id(e)])) for e in mine])
             vpc.append({"study": study, "arm": arm, "kind": kind,
                         "scale": get_scale(scale).label, "endpoint": mine[0].description,
                         "n": mine[0].target.n, "times_h": [e.target.time_h for e in mine],
@@ -525,7 +524,7 @@ def _posterior_summary(posterior: dict) -> dict[str, list[float]]:
     draws = posterior["draws"]
     series = {k: [d["values"][k] for d in draws] for k in posterior["names"]}
     series |= {k: [d[k] for d in draws] for k in ("tau_change", "tau_logit")}
-    return {k: np.percentile(v, [5, 50, 95]).tolist() for k, v in series.items()}
+    return {k: np.percentile(v, QUANTILES).tolist() for k, v in series.items()}
 
 
 #: Limits of the validation itself (the calibration's: ``calibrate.LIMITS``).

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-from ketasim.clinical.endpoints import kaplan_meier, relapse_times, responding
+from ketasim.clinical.endpoints import ASSESS_H, kaplan_meier, relapse_times, responding
 from ketasim.clinical.visits import Ratings
 from ketasim.report.style import save
 from ketasim.scenario.definition import Criteria
@@ -146,7 +146,7 @@ def relapse_figure(arms: Sequence[Drawn], criteria: Criteria, path: Path, title:
     for k, arm in enumerate(a for a in arms if a.ratings is not None):
         r = cast(Ratings, arm.ratings)
         madrs = r.points("madrs")
-        if arm.last_dose_h + 24.0 >= r.times_h[-1]:
+        if arm.last_dose_h + ASSESS_H >= r.times_h[-1]:
             continue
         responder, days, seen = relapse_times(madrs, madrs[:, 0], r.times_h,
                                               arm.last_dose_h, criteria.response_fraction)

@@ -131,10 +131,10 @@ def _write(scenario: Scenario, model: Model, out: Path, full_timecourse: bool,
             arms = run_scenario(scenario, progress=progress,
                                 sink=writer if full_timecourse else None,
                                 keep_subjects=keep_subjects)
+            grid = arms[0].data["time"].to_numpy()  # every arm's output grid
+            keep = written_times(grid, scenario.output.timepoints_h)
             if not full_timecourse:
                 for arm in arms:
-                    keep = written_times(arm.data["time"].to_numpy(),
-                                         scenario.output.timepoints_h)
                     writer(arm.label, arm.data.isel(time=keep))
         finally:
             writer.close()
@@ -144,10 +144,8 @@ def _write(scenario: Scenario, model: Model, out: Path, full_timecourse: bool,
         notes.append(f"timecourse.parquet and the figure bands hold the first {kept:,} of "
                      f"{scenario.population.n:,} subjects per arm (--keep-subjects, or "
                      "--full-timecourse for all); summary metrics use every subject")
-    grid = arms[0].data["time"].to_numpy()
     if not full_timecourse and grid.size > WRITTEN_TIMES:
-        written = written_times(grid, scenario.output.timepoints_h).size
-        notes.append(f"timecourse.parquet holds {written} of the {grid.size:,} output times "
+        notes.append(f"timecourse.parquet holds {keep.size} of the {grid.size:,} output times "
                      "(evenly spaced, with every reported timepoint; --full-timecourse for "
                      "all)")
     if any(arm.ratings is not None for arm in arms):
