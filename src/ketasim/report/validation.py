@@ -71,6 +71,15 @@ def _observed_bars(r: dict) -> list[float]:
     return [f * (r["observed"] - ci[0]), f * (ci[1] - r["observed"])] if ci else [0.0, 0.0]
 
 
+def _published(ax, x: float, r: dict, colour: str) -> None:
+    """The published value of ``r`` at ``x`` with its 90% CI, edged in vermillion if outside
+    the predicted interval."""
+    ax.errorbar(x, r["observed"] * _FAMILIES[r["kind"]][1],
+                yerr=np.array([_observed_bars(r)]).T, fmt="o", ms=6, capsize=3, lw=1,
+                color="black", mfc=colour, mec="black" if r["inside"] else VERMILLION,
+                mew=1 if r["inside"] else 2)
+
+
 def study_figure(study: str, rows: list[dict], bands: list[dict], path: Path) -> Path:
     """Visual predictive check of one study: per family of its endpoints, each arm's predicted
     median and 90% band through time (a trial of the arm's size, log time axis) under the
@@ -93,11 +102,7 @@ def study_figure(study: str, rows: list[dict], bands: list[dict], path: Path) ->
             ax.plot(b["times_h"], np.multiply(b["p50"], f), color=c, lw=1.6,
                     label=f"{b['arm']}: {b['endpoint']} (n {b['n']})")
         for r in (r for r in timed if _family(r["kind"]) == family):
-            f = _FAMILIES[r["kind"]][1]
-            ax.errorbar(r["time_h"], r["observed"] * f, yerr=np.array([_observed_bars(r)]).T,
-                        fmt="o", ms=6, capsize=3, lw=1, color="black",
-                        mfc=colour[(r["arm"], r["endpoint"])],
-                        mec="black" if r["inside"] else VERMILLION, mew=1 if r["inside"] else 2)
+            _published(ax, r["time_h"], r, colour[(r["arm"], r["endpoint"])])
         times = [r["time_h"] for r in timed if _family(r["kind"]) == family] + [
             t for b in bands if _family(b["kind"]) == family for t in b["times_h"]]
         ticks = [t for t in _TICKS if min(times) / 1.3 <= t[0] <= max(times) * 1.3]
@@ -118,8 +123,7 @@ def study_figure(study: str, rows: list[dict], bands: list[dict], path: Path) ->
             pred = r["predicted"] * f
             ax.errorbar(k - 0.12, pred, yerr=[[pred - r["p5"] * f], [r["p95"] * f - pred]],
                         fmt="s", color=c, ms=6, lw=3, alpha=0.55)
-            ax.errorbar(k + 0.12, r["observed"] * f, yerr=np.array([_observed_bars(r)]).T,
-                        fmt="o", color="black", mfc=c, ms=6, lw=1, capsize=3)
+            _published(ax, k + 0.12, r, c)
         ax.set_xticks(range(len(other)), [textwrap.fill(f"{r['arm']}: {r['endpoint']}", 26)
                                           for r in other], fontsize=7)
         ax.set_xlim(-0.6, len(other) - 0.4)
