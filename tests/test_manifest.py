@@ -80,7 +80,7 @@ def test_trial_baselines_are_sourced_and_reproduced():
     for key, own in trial_baselines().items():
         if "baseline_mean" not in own:
             continue
-        p = population(3000, 5, key)
+        p = population(3000, 5, own)
         subjects = p.sample(model)
         true = subjects.covariates["madrs_baseline"].to_numpy()
         recorded = measure(np.ones((true.size, 1)), subjects.ids, 5, p.rating, ("madrs",),

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow  # end to end: the validation and its report
 
 FIELDS = {"study", "arm", "endpoint", "kind", "scale", "statistic", "time_h", "n", "observed",
           "observed_interval", "predicted", "p5", "p95", "inside", "loso_predicted", "loso_p5",
-          "loso_p95", "loso_inside", "fitted", "source", "rows", "label"}
+          "loso_p95", "loso_inside", "fitted", "source", "citation", "rows", "label"}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,9 @@ def result():
 
 def test_json_schema_and_coverage(result):
     endpoints, _ = v.select_endpoints()
+    found, unused = v.literature_endpoints()
     assert result["parameter_draws"] == 2 and result["resamples"] == 30
-    assert result["n_endpoints"] == len(result["endpoints"]) == len(endpoints)
+    assert result["n_endpoints"] == len(result["endpoints"]) == len(endpoints) + len(found)
     for row in result["endpoints"]:
         assert set(row) == FIELDS
         assert isinstance(row["inside"], bool) and isinstance(row["fitted"], bool)
@@ -48,9 +49,14 @@ def test_json_schema_and_coverage(result):
                 ("aspire2", "mean_change_from_baseline", 24.0, "esketamine 84 mg + new AD")]:
         assert key in keys
     assert result["arms"]["esketamine 84 mg + new AD"] == "perez_ruixo2021+mechanism"
-    rows = {i for r in result["endpoints"] for i in r["rows"]}
+    rows = {i for r in result["endpoints"] if r["source"] != "literature" for i in r["rows"]}
     assert rows | {s["row"] for s in result["not_simulated"]} == set(range(len(load_targets())))
     assert all(s["reason"] for s in result["not_simulated"])
+    literature = {i for r in result["endpoints"] if r["source"] == "literature"
+                  for i in r["rows"]}
+    assert literature | {s["row"] for s in result["literature_not_simulated"]} == \
+        set(range(len(v.load_literature())))
+    assert all(r["citation"] for r in result["endpoints"])
 
 
 def test_intervals_are_ordered_and_inside_matches_them(result):
@@ -152,7 +158,8 @@ def test_study_effect_shifts_means_in_points_and_rates_on_the_logit():
     change = _endpoint("change", 24.0, 40)
     assert v.study_effect(change, np.full(3, -10.0), z, 3.0, 0.5) == pytest.approx(
         [-7.0, -10.0, -16.0])
-    relative = v.Endpoint(Target("t", "relative_change", 24.0, 0.0, 40, baseline=30.0), "s", "x")
+    relative = v.Endpoint(Target("t", "relative_change", 24.0, 0.0, 40, baseline=30.0), "s", "x",
+                          v.ARMS["saline"])
     assert v.study_effect(relative, np.full(3, -0.3), z, 3.0, 0.5) == pytest.approx(
         [-0.2, -0.3, -0.5])
     rate = v.study_effect(_endpoint("response", 24.0, 40), np.full(3, 0.4), z, 3.0, 0.5)
@@ -169,7 +176,8 @@ def _patients(scores: np.ndarray, times_h) -> Ratings:
 
 
 def _endpoint(kind: str, time_h: float, n: int, reference_h: float | None = None) -> v.Endpoint:
-    return v.Endpoint(Target("t", kind, time_h, 0.0, n), "s", "x", reference_h=reference_h)
+    return v.Endpoint(Target("t", kind, time_h, 0.0, n), "s", "x", v.ARMS["saline"],
+                      reference_h=reference_h)
 
 
 def test_resampled_statistics_by_hand():

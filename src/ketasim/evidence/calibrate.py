@@ -307,23 +307,22 @@ def build_model(values: Mapping[str, float], base: Model | None = None) -> Model
     return replace(base, parameters=tuple(params))
 
 
-def population(n_subjects: int, seed: int, key: tuple[str, str] = ("", "")) -> Population:
-    """The virtual patients of a published arm: the TRD cohort, with the trial's own recorded
-    baseline MADRS and inclusion cut-off where :func:`trial_baselines` has ``key``."""
-    own = trial_baselines().get(key, {})
-    return Population(int(n_subjects), cohort="trd", seed=int(seed),
-                      madrs_min=own.get("madrs_min"), baseline_mean=own.get("baseline_mean"),
-                      baseline_sd=own.get("baseline_sd"))
+def population(n_subjects: int, seed: int, settings: Mapping[str, float] | None = None
+               ) -> Population:
+    """The virtual patients of a published arm: the TRD cohort with the trial's own recorded
+    ``settings`` (:class:`~ketasim.population.sampling.Population` keywords: baseline MADRS,
+    inclusion cut-off, demographics; :func:`trial_baselines`)."""
+    return Population(int(n_subjects), cohort="trd", seed=int(seed), **dict(settings or {}))
 
 
 def rate(arm: EvidenceArm, values: Mapping[str, float], times_h, n_subjects: int, seed: int,
-         scales=("madrs",), key: tuple[str, str] = ("", "")) -> Ratings:
+         scales=("madrs",), settings: Mapping[str, float] | None = None) -> Ratings:
     """``arm`` with the calibration ``values`` in ``n_subjects`` patients of the population of
-    ``key`` (:func:`population`, ``seed``), rated on ``scales`` at the baseline,
+    ``settings`` (:func:`population`, ``seed``), rated on ``scales`` at the baseline,
     ``times_h``, 24 h after each dose and daily after the last dose up to the last of
     ``times_h`` (the visits of a scenario reporting ``times_h``)."""
     times = sorted({float(t) for t in times_h})
-    return rate_arm(arm.resolved(values), arm.regimen, population(n_subjects, seed, key),
+    return rate_arm(arm.resolved(values), arm.regimen, population(n_subjects, seed, settings),
                     visit_times(arm.regimen, times, times[-1]), scales)
 
 
@@ -332,7 +331,8 @@ def simulate(values: Mapping[str, float], arm: str, times_h, n_subjects: int, se
     """Arm ``arm`` of :data:`ARMS` in ``study``'s population for that arm (the TRD cohort
     for ""), rated as a scenario's arm is; its MADRS endpoints (the default response and
     remission criteria) by time (h)."""
-    ratings = rate(ARMS[arm], values, times_h, n_subjects, seed, key=population_key_of(study, arm))
+    ratings = rate(ARMS[arm], values, times_h, n_subjects, seed,
+                   settings=trial_baselines().get(population_key_of(study, arm), {}))
     madrs = ratings.points("madrs")
     times = sorted({float(t) for t in times_h if t > 0})
     return {e.timepoint_h: e for e in endpoints(madrs, madrs[:, 0], ratings.times_h, times,

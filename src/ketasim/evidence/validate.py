@@ -60,6 +60,14 @@ from ketasim.evidence.calibrate import (
     rate,
     select_targets,
     sprays,
+    trial_baselines,
+)
+from ketasim.evidence.literature import SCALES as LITERATURE_SCALES
+from ketasim.evidence.literature import (
+    design,
+    load_literature,
+    population_settings,
+    remission_matches,
 )
 from ketasim.evidence.posterior import POSTERIOR_FILE, load_posterior
 from ketasim.evidence.targets import load_targets
@@ -112,7 +120,6 @@ EXTRA_ARMS: dict[str, EvidenceArm] = {
     "oral placebo x9": EvidenceArm(Regimen.repeated(
         Dose("placebo", "oral", None), [24.0 * d for d in DOMANY_DAYS])),
 }
-_ALL_ARMS = ARMS | EXTRA_ARMS
 
 
 class Extra(NamedTuple):
@@ -174,14 +181,24 @@ class Endpoint:
     """A published statistic and how to simulate it: ``target`` (observed value, n, arm, kind;
     kinds beyond the calibration's: ``relapse_days``, the Kaplan-Meier median days to relapse
     among responders, and ``sensitivity``, the share of responders at ``reference_h`` who
-    responded at ``target.time_h``), the manifest's study and statistic, and the scale."""
+    responded at ``target.time_h``), the manifest's study and statistic, the simulated arm and
+    its trial's population, and the scale."""
 
     target: Target
     study: str
     statistic: str
+    design: EvidenceArm
+    #: the Population settings of the arm's trial (``calibrate.population``), as sorted items
+    population: tuple[tuple[str, float], ...] = ()
     scale: str = "madrs"
     reference_h: float | None = None
     source: str = "calibration"
+    citation: str = ""
+
+    @property
+    def group(self) -> tuple[str, tuple[tuple[str, float], ...]]:
+        """Endpoints of one arm in one trial population are simulated together."""
+        return self.target.arm, self.population
 
     @property
     def description(self) -> str:
@@ -220,8 +237,14 @@ def _extra_endpoint(i: int, row: pd.Series, extra: Extra) -> Endpoint:
     target = Target(label, extra.kind, time_h, value, n, sd=sd,
                     sd_source="row's SD / row's baseline" if sd else "", rows=(i,),
                     fitted=False, arm=extra.arm, study=row["study"], baseline=base)
-    return Endpoint(target, row["study"], row["statistic"], extra.scale, extra.reference_h,
-                    "scenario")
+    return Endpoint(target, row["study"], row["statistic"], (ARMS | EXTRA_ARMS)[extra.arm],
+                    _own_population(target), extra.scale, extra.reference_h, "scenario",
+                    row["citation"])
+
+
+def _own_population(target: Target) -> tuple[tuple[str, float], ...]:
+    """The recorded population of the target's trial (``trial_baselines.csv``) as items."""
+    return tuple(sorted(trial_baselines().get(population_key(target), {}).items()))
 
 
 def _not_simulated(row: pd.Series) -> str:
@@ -244,14 +267,83 @@ def _not_simulated(row: pd.Series) -> str:
     return _STUDY_REASONS.get(row["study"], "no scenario for this row yet")
 
 
+def _sd_of_mean(row: pd.Series) -> float | None:
+    """SD of a literature row's mean: its SD, else SE x sqrt(n), else the width of its 95% CI
+    / (2 x 1.96) x sqrt(n); None if none is given."""
+    n = math.sqrt(row["n"])
+    if row["sd"]:
+        return float(row["sd"])
+    if row["se"]:
+        return float(row["se"]) * n
+    if row["ci_low"] and row["ci_high"]:
+        return (float(row["ci_high"]) - float(row["ci_low"])) / (2 * 1.96) * n
+    return None
+
+
+def _literature_endpoint(table: pd.DataFrame, i: int, row: pd.Series) -> Endpoint | str:
+    """The endpoint of row ``i`` of ``data/literature.csv``, or why it is not simulated."""
+    scale = LITERATURE_SCALES.get(row["endpoint"])
+    if scale is None:
+        return f"{row['endpoint']} is not a scale the clinic layer rates"
+    if not _NUMBER.fullmatch(row["timepoint_h"]) or float(row["timepoint_h"]) <= 0:
+        return "baseline or not time-locked"
+    arm = design(row)
+    settings = population_settings(row)
+    if isinstance(arm, str) or isinstance(settings, str):
+        return arm if isinstance(arm, str) else str(settings)
+    stat, value, n = row["statistic"], float(row["value"]), int(row["n"])
+    sd, baseline = _sd_of_mean(row), None
+    if stat == "mean_change_from_baseline":
+        kind = "change"
+    elif stat == "mean_score":
+        zero = table[(table["study"] == row["study"]) & (table["arm"] == row["arm"])
+                     & (table["endpoint"] == row["endpoint"]) & (table["statistic"] == stat)
+                     & (table["timepoint_h"] == "0")]
+        if len(zero) == 1:
+            baseline = float(zero["value"].iloc[0])
+        elif row["baseline_scale"] == row["endpoint"] and row["baseline_mean"]:
+            baseline = float(row["baseline_mean"])
+        else:
+            return "a mean score without its arm's baseline on the same scale"
+        kind, value, sd = "change", value - baseline, None  # the SD of the change is not given
+    elif stat == "response_pct" and re.search(r"50\s*%", row["definition"]):
+        kind, value = "response", value / 100.0
+    elif stat == "remission_pct" and remission_matches(row, scale):
+        kind, value = "remission", value / 100.0
+    else:
+        return f"{stat} ({row['definition'] or 'no definition'}) is not simulated"
+    label = f"{row['study']} {row['arm']} {stat} @ {row['timepoint_h']} h (n {n})"
+    target = Target(label, kind, float(row["timepoint_h"]), value, n, sd=sd,
+                    sd_source="row's SD, SE or CI" if sd else "", rows=(int(i),), fitted=False,
+                    arm=f"{row['study']}: {row['arm']}", study=row["study"])
+    return Endpoint(target, row["study"], stat, arm, tuple(sorted(settings.items())), scale,
+                    source="literature", citation=row["citation"])
+
+
+def literature_endpoints() -> tuple[list[Endpoint], list[tuple[int, str, str]]]:
+    """Endpoints of ``data/literature.csv`` (:mod:`ketasim.evidence.literature`; all predicted,
+    none fitted) and every row not simulated as ``(row index, label, reason)``."""
+    table = load_literature()
+    endpoints, skipped = [], []
+    for i, row in table.iterrows():
+        made = _literature_endpoint(table, int(i), row)
+        if isinstance(made, str):
+            skipped.append((int(i), f"{row['study']} {row['arm']} {row['statistic']} @ "
+                                    f"{row['timepoint_h'] or '-'} h", made))
+        else:
+            endpoints.append(made)
+    return endpoints, skipped
+
+
 def select_endpoints(table: pd.DataFrame | None = None
                      ) -> tuple[list[Endpoint], list[tuple[int, str, str]]]:
-    """Every simulated endpoint (the calibration's targets, then :data:`EXTRA_ROWS`) and every
-    other manifest row as ``(row index, label, reason)``."""
+    """Every simulated endpoint of the manifest (the calibration's targets, then
+    :data:`EXTRA_ROWS`) and every other manifest row as ``(row index, label, reason)``."""
     t = load_targets() if table is None else table
     targets, skipped = select_targets(t)
-    endpoints = [Endpoint(x, t.loc[x.rows[0], "study"], t.loc[x.rows[0], "statistic"])
-                 for x in targets]
+    endpoints = [Endpoint(x, t.loc[x.rows[0], "study"], t.loc[x.rows[0], "statistic"],
+                          ARMS[x.arm], _own_population(x),
+                          citation=t.loc[x.rows[0], "citation"]) for x in targets]
     rest = []
     for i, label, why in skipped:
         row = t.loc[i]
@@ -392,7 +484,7 @@ def _row(e: Endpoint, samples: np.ndarray, loso_weights: np.ndarray | None) -> d
         "predicted": float(median), "p5": float(p5), "p95": float(p95),
         "inside": bool(p5 <= t.observed <= p95), "loso_predicted": float(mid),
         "loso_p5": float(lo), "loso_p95": float(hi), "loso_inside": bool(lo <= t.observed <= hi),
-        "fitted": t.fitted, "source": e.source,
+        "fitted": t.fitted, "source": e.source, "citation": e.citation,
         "rows": list(t.rows), "label": t.label}
 
 
@@ -433,6 +525,8 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
     validation.json (see docs/validation/report.md).
     """
     endpoints, skipped = select_endpoints()
+    found, unused = literature_endpoints()
+    endpoints += found
     posterior = load_posterior()
     values = current_values()
     notes = []
@@ -444,20 +538,19 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
     pick = rng.choice(len(posterior["draws"]), size=draws,
                       replace=draws > len(posterior["draws"]))
     chosen = [posterior["draws"][i] for i in pick]
-    groups = {key: [e for e in endpoints if (e.target.arm, population_key(e.target)) == key]
-              for key in dict.fromkeys((e.target.arm, population_key(e.target))
-                                       for e in endpoints)}
+    groups = {key: [e for e in endpoints if e.group == key]
+              for key in dict.fromkeys(e.group for e in endpoints)}
     bands = {key: _vpc_endpoints(group) for key, group in groups.items()}
     samples: dict[int, list[np.ndarray]] = {
         id(e): [] for key, group in groups.items() for e in group + bands[key]}
     for k, draw in enumerate(chosen):
         tau = draw["tau_change"], draw["tau_logit"]
         for key, group in groups.items():
-            arm = key[0]
             size = max(n, POPULATION_FACTOR * max(e.target.n for e in group))
-            design = _ALL_ARMS[arm]
+            design = group[0].design
             times = [t for e in group + bands[key] for t in e.times_h]
-            patients = rate(design, draw["values"], times, size, seed + k, SCALE_NAMES, key[1])
+            patients = rate(design, draw["values"], times, size, seed + k, SCALE_NAMES,
+                            dict(key[1]))
             z = rng.standard_normal(resamples)  # one new trial per resample, all its endpoints
             for e in group + bands[key]:
                 samples[id(e)].append(study_effect(e, resampled(
@@ -506,7 +599,7 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
         "resamples": resamples,
         "seed": seed,
         "model": MODEL_NAME,
-        "arms": {arm: _ALL_ARMS[arm].model for arm, _ in groups},
+        "arms": {arm: group[0].design.model for (arm, _), group in groups.items()},
         "parameters": {"names": posterior["names"], "map": posterior["map"], "values": values,
                        "posterior": _posterior_summary(posterior),
                        "method": "differential evolution then emcee (scripts/calibrate.py, "
@@ -514,6 +607,8 @@ def validate(draws: int = 20, n: int = 500, resamples: int = 200, seed: int = 1,
                        "date": posterior["date"]},
         "not_simulated": [{"row": i, "label": label, "reason": why}
                           for i, label, why in skipped],
+        "literature_not_simulated": [{"row": i, "label": label, "reason": why}
+                                     for i, label, why in unused],
         "notes": notes,
         "date": datetime.date.today().isoformat(),
     }

@@ -76,6 +76,8 @@ class Population:
     ``baseline_mean`` and ``baseline_sd`` (MADRS points, together) give the recorded baseline
     of a trial's included patients: the baselines are drawn from the distribution that has them
     after the screening (:func:`ketasim.clinical.scales.matched_baseline`), not the cohort's.
+    ``age_mean`` (years) and ``female_share`` (0-1) replace the cohort's mean age (same SD and
+    range) and share of women, for a trial's recorded demographics.
     """
 
     n: int
@@ -87,6 +89,8 @@ class Population:
     exclude: tuple[str, ...] = ()
     baseline_mean: float | None = None
     baseline_sd: float | None = None
+    age_mean: float | None = None
+    female_share: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) \
@@ -109,7 +113,19 @@ class Population:
             if not (number and lo <= value <= hi) or (name in FLAGS and value not in (0, 1)):
                 allowed = "0 or 1" if name in FLAGS else f"a number from {lo:g} to {hi:g}"
                 raise ScenarioError(f"population.{name}: must be {allowed}, got {value!r}")
+        self._check_demographics()
         self._check_screening()
+
+    def _check_demographics(self) -> None:
+        lo, hi = COHORTS[self.cohort].age_range_y
+        for key, low, high, what in (("age_mean", lo, hi, f"years within cohort {self.cohort}'s "
+                                                          f"ages ({lo:g}-{hi:g})"),
+                                     ("female_share", 0.0, 1.0, "a share from 0 to 1")):
+            value = getattr(self, key)
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, (int, float, np.number))
+                                      or not low <= value <= high):
+                raise ScenarioError(f"population.{key}: must be {what}, got {value!r}")
 
     @cached_property
     def rating(self) -> Rating:
@@ -209,12 +225,14 @@ class Population:
         sigma = np.sqrt(np.log1p(c.weight_cv**2))
         z_weight = rng.standard_normal(n)
         lo, hi = c.age_range_y
-        age = c.age_mean_y + c.age_sd_y * rng.standard_normal(n)
+        age_mean = c.age_mean_y if self.age_mean is None else float(self.age_mean)
+        age = age_mean + c.age_sd_y * rng.standard_normal(n)
         outside = (age < lo) | (age > hi)
         while outside.any():  # resample: a truncated normal without bias at the bounds
-            age[outside] = c.age_mean_y + c.age_sd_y * rng.standard_normal(outside.sum())
+            age[outside] = age_mean + c.age_sd_y * rng.standard_normal(outside.sum())
             outside = (age < lo) | (age > hi)
-        female = (rng.random(n) < c.p_female).astype(float)
+        p_female = c.p_female if self.female_share is None else float(self.female_share)
+        female = (rng.random(n) < p_female).astype(float)
         asian = rng.random(n) < c.p_asian
         japanese = asian & (rng.random(n) < c.p_japanese)
         median = c.weight_median_kg

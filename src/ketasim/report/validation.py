@@ -16,7 +16,6 @@ from matplotlib.lines import Line2D
 
 from ketasim.evidence import calibrate, validate
 from ketasim.evidence.claims import Claim
-from ketasim.evidence.targets import load_targets
 from ketasim.report.outdir import prepare, write_text
 from ketasim.report.style import PALETTE, VERMILLION, save
 
@@ -206,10 +205,14 @@ code { background: #f3f3f3; padding: 0 0.2em; }
 """
 
 
+#: How a row not fitted takes part, by its endpoint's ``source``.
+_ROLES = {"calibration": "shown, not fitted", "scenario": "scenario",
+          "literature": "literature, predicted"}
+
+
 def render_html(result: dict, claims: list[Claim], figures: dict[str, Path]) -> str:
     """The report page; ``figures`` maps ``"overview"`` and each study to its PNG."""
     rows = result["endpoints"]
-    table = load_targets()
     fitted = [r for r in rows if r["fitted"]]
     held = [r for r in rows if not r["fitted"]]
     params = result["parameters"]
@@ -222,11 +225,11 @@ def render_html(result: dict, claims: list[Claim], figures: dict[str, Path]) -> 
                       f"{_fmt(r, r['loso_p5'])} to {_fmt(r, r['loso_p95'])}",
                       "yes" if r["loso_inside"] else "<strong>no</strong>",
                       "fitted" if r["fitted"] else
-                      ("shown, not fitted" if r["source"] == "calibration" else "scenario"),
+                      _ROLES[r["source"]],
                       ", ".join(map(str, r["rows"]))] for r in rows]
     studies = []
     for study in dict.fromkeys(r["study"] for r in rows):
-        citation = table.loc[next(r for r in rows if r["study"] == study)["rows"][0], "citation"]
+        citation = next(r for r in rows if r["study"] == study)["citation"]
         studies.append(f"<h3>{html.escape(study)}</h3><p class='cite'>{html.escape(citation)}"
                        f"</p>{_img(figures[study], study)}")
     skipped = [[str(s["row"]), html.escape(s["label"]), html.escape(s["reason"])]

@@ -58,8 +58,8 @@ class _ArmIn(_Table):
 
 class _PopulationIn(_Table):
     """n, cohort, seed, a screening (MADRS range, excluded attributes), the trial's recorded
-    baseline MADRS (mean, SD), and any covariate or attribute of COVARIATE_RANGES fixed for
-    everyone."""
+    baseline MADRS (mean, SD) and demographics (mean age, share female), and any covariate or
+    attribute of COVARIATE_RANGES fixed for everyone."""
 
     n: int
     cohort: str | None = None
@@ -68,6 +68,8 @@ class _PopulationIn(_Table):
     madrs_max: float | None = None
     baseline_mean: float | None = None
     baseline_sd: float | None = None
+    age_mean: float | None = None
+    female_share: float | None = None
     exclude: list[str] = []
     weight_kg: float | None = None
     age_y: float | None = None
@@ -250,7 +252,8 @@ def _build(doc: _FileIn) -> Scenario:
             for i, arm in enumerate(cast(list[_ArmIn], doc.arms)))
     people = doc.population
     settings = {key: getattr(people, key) for key in ("cohort", "seed", "madrs_min", "madrs_max",
-                                                      "baseline_mean", "baseline_sd")
+                                                      "baseline_mean", "baseline_sd", "age_mean",
+                                                      "female_share")
                 if key in people.model_fields_set}
     fixed = {key: getattr(people, key) for key in COVARIATE_RANGES
              if getattr(people, key) is not None}
