@@ -2,32 +2,22 @@
 with its use or the reason it is not used, and no study kept aside for the independent check
 is in it or in the calibration."""
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ketasim.evidence.targets import load_targets
+from ketasim.evidence.targets import (
+    KEPT_ASIDE,
+    KEPT_ASIDE_CITATIONS,
+    POOLING_KEPT_ASIDE,
+    load_targets,
+)
 from ketasim.evidence.validate import select_endpoints
 
 SHARED = Path("/work/shared/data/clinical_outcomes.csv")
 KEY = ["study", "arm", "endpoint", "timepoint_h", "statistic", "value"]
-#: Studies kept aside for an independent check of the model (never in the evidence base, never
-#: fitted): Singh 2016 Am J Psychiatry, Daly 2018 JAMA Psychiatry, Popova 2019 (TRANSFORM-2),
-#: Phillips 2019 Am J Psychiatry, Shiroma 2014 J Affect Disord, Fava 2018 Mol Psychiatry.
-KEPT_ASIDE = ("singh2016", "daly2018", "popova2019", "transform2", "phillips2019",
-              "shiroma2014", "fava2018")
-#: Shared rows that pool a kept-aside study's patients, so are left out of the manifest too:
-#: the pooled TRANSFORM-1/2 analyses (Turkoz 2021; by sex) and esketamine meta-analyses.
-POOLING_KEPT_ASIDE = ("transform_pooled_turkoz2021", "ket_esk_meta2022_pmid35231204",
-                      "ivket_vs_esk_meta2025")
-#: First authors and years of the kept-aside studies, as a citation would name them.
-KEPT_ASIDE_CITATIONS = re.compile(r"^(Singh J\w*.*2016|Daly E\w*.*2018|Popova V\w*.*2019|"
-                                  r"Phillips J\w*.*2019|Shiroma P\w*.*2014|Fava M\w*.*2018)")
-
-
 @pytest.mark.skipif(not SHARED.exists(), reason="the shared data is not on this machine")
 def test_every_shared_row_is_in_the_manifest_with_its_use():
     shared = pd.read_csv(SHARED, dtype=str, keep_default_na=False)

@@ -35,7 +35,7 @@ def result():
 
 def test_json_schema_and_coverage(result):
     endpoints, _ = v.select_endpoints()
-    found, unused = v.literature_endpoints()
+    found, _ = v.literature_endpoints()
     assert result["parameter_draws"] == 2 and result["resamples"] == 30
     assert result["n_endpoints"] == len(result["endpoints"]) == len(endpoints) + len(found)
     for row in result["endpoints"]:

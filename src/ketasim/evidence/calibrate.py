@@ -312,7 +312,8 @@ def population(n_subjects: int, seed: int, settings: Mapping[str, float] | None 
     """The virtual patients of a published arm: the TRD cohort with the trial's own recorded
     ``settings`` (:class:`~ketasim.population.sampling.Population` keywords: baseline MADRS,
     inclusion cut-off, demographics; :func:`trial_baselines`)."""
-    return Population(int(n_subjects), cohort="trd", seed=int(seed), **dict(settings or {}))
+    own = dict(settings or {})
+    return Population(int(n_subjects), cohort="trd", seed=int(seed), **own)  # type: ignore[arg-type]
 
 
 def rate(arm: EvidenceArm, values: Mapping[str, float], times_h, n_subjects: int, seed: int,

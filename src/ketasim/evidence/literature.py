@@ -22,7 +22,9 @@ import pandas as pd
 
 from ketasim.clinical.scales import get_scale, to_madrs
 from ketasim.dosing import Dose, Regimen
+from ketasim.errors import ScenarioError
 from ketasim.evidence.calibrate import MODEL_NAME, NEW_AD, EvidenceArm
+from ketasim.population.sampling import Population
 
 #: Columns of ``data/literature.csv``, in order.
 COLUMNS = ("study", "citation", "doi_or_pmid", "design", "population", "baseline_scale",
@@ -50,11 +52,12 @@ _CUT = re.compile(r"^(MADRS|HAM-D17|QIDS-SR16)\s*(?:>=|≥)\s*([\d.]+)$")
 
 @cache
 def load_literature() -> pd.DataFrame:
-    """``data/literature.csv``: text columns as str (empty = ""), ``n`` as int."""
+    """``data/literature.csv``: text columns as str (empty = ""), ``n`` as int (0 where the
+    source gives none)."""
     path = files("ketasim") / "evidence" / "data" / "literature.csv"
     with path.open("r", encoding="utf-8") as handle:
         table = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    table["n"] = table["n"].astype(int)
+    table["n"] = table["n"].replace("", "0").astype(int)
     return table[list(COLUMNS)]
 
 
@@ -70,6 +73,8 @@ def design(row: pd.Series) -> EvidenceArm | str:
         days = [float(d) for d in row["dose_days"].split(";")]
     except ValueError:
         return f"dose days {row['dose_days']!r} are not a list of days"
+    if substance != "placebo" and not row["dose"]:
+        return "no fixed dose reported (flexible dosing)"
     amount = None if substance == "placebo" else float(row["dose"])
     minutes = row["infusion_min"]
     if route == "iv_infusion" and not minutes:
@@ -87,7 +92,12 @@ def design(row: pd.Series) -> EvidenceArm | str:
 def population_settings(row: pd.Series) -> dict[str, float] | str:
     """The :class:`~ketasim.population.sampling.Population` settings of ``row``'s trial: its
     baseline (converted to MADRS points by the clinic layer's linking, the SD by the linking's
-    local slope), inclusion cut-off (``madrs_min``), mean age and share female; or why not."""
+    local slope), else its inclusion cut-off (``madrs_min``; with a recorded baseline the cut-off
+    is left out: linked from another scale it can contradict the baseline, e.g. HAM-D17 >= 24
+    with a MADRS mean of 32.3), mean age and share female; or why not
+    (bipolar depression, or settings no TRD population can have)."""
+    if "bipolar" in row["population"].lower():
+        return "bipolar depression: not the TRD cohort"
     out: dict[str, float] = {}
     scale = SCALES.get(row["baseline_scale"])
     if row["baseline_mean"] and row["baseline_sd"]:
@@ -97,8 +107,8 @@ def population_settings(row: pd.Series) -> dict[str, float] | str:
         out["baseline_mean"] = float(to_madrs(mean, scale))
         slope = (to_madrs(mean + 0.5, scale) - to_madrs(mean - 0.5, scale))
         out["baseline_sd"] = float(sd * slope)
-    if row["inclusion"]:
-        m = _CUT.match(row["inclusion"])
+    if row["inclusion"] and "baseline_mean" not in out:  # a recorded baseline describes the
+        m = _CUT.match(row["inclusion"])                  # included patients better
         if m is None:
             return f"inclusion {row['inclusion']!r} is not a cut-off on a linked scale"
         out["madrs_min"] = float(to_madrs(float(m.group(2)), SCALES[m.group(1)]))
@@ -106,6 +116,10 @@ def population_settings(row: pd.Series) -> dict[str, float] | str:
         out["age_mean"] = float(row["age_mean"])
     if row["female_pct"]:
         out["female_share"] = float(row["female_pct"]) / 100.0
+    try:
+        Population(1, **out)  # type: ignore[arg-type]
+    except ScenarioError as error:
+        return f"its trial's population: {error}"
     return out
 
 

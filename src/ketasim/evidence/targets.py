@@ -7,9 +7,23 @@ value, unit, source address) and says in ``use`` what it pins. See ``data/README
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 
 import pandas as pd
+
+#: Studies kept aside for an independent check of the model (never in the evidence base, never
+#: fitted): Singh 2016 Am J Psychiatry, Daly 2018 JAMA Psychiatry, Popova 2019 (TRANSFORM-2),
+#: Phillips 2019 Am J Psychiatry, Shiroma 2014 J Affect Disord, Fava 2018 Mol Psychiatry.
+KEPT_ASIDE = ("singh2016", "daly2018", "popova2019", "transform2", "phillips2019",
+              "shiroma2014", "fava2018")
+#: Shared rows that pool a kept-aside study's patients, so are left out of the manifest too:
+#: the pooled TRANSFORM-1/2 analyses (Turkoz 2021; by sex) and esketamine meta-analyses.
+POOLING_KEPT_ASIDE = ("transform_pooled_turkoz2021", "ket_esk_meta2022_pmid35231204",
+                      "ivket_vs_esk_meta2025")
+#: First authors and years of the kept-aside studies, as a citation would name them.
+KEPT_ASIDE_CITATIONS = re.compile(r"^(Singh J\w*.*2016|Daly E\w*.*2018|Popova V\w*.*2019|"
+                                  r"Phillips J\w*.*2019|Shiroma P\w*.*2014|Fava M\w*.*2018)")
 
 #: Columns of the manifest, in order.
 COLUMNS = ("study", "citation", "doi_or_pmid", "population", "arm", "drug", "route", "dose",

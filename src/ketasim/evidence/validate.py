@@ -287,6 +287,8 @@ def _literature_endpoint(table: pd.DataFrame, i: int, row: pd.Series) -> Endpoin
         return f"{row['endpoint']} is not a scale the clinic layer rates"
     if not _NUMBER.fullmatch(row["timepoint_h"]) or float(row["timepoint_h"]) <= 0:
         return "baseline or not time-locked"
+    if row["n"] == 0:
+        return "the arm's n is not reported"
     arm = design(row)
     settings = population_settings(row)
     if isinstance(arm, str) or isinstance(settings, str):
