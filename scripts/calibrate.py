@@ -29,11 +29,19 @@ from ketasim.evidence.calibrate import (
     MODEL_NAME,
     NOT_FITTED_STUDIES,
     VARIABLE,
-    evaluate,
+    nll_term,
     select_targets,
 )
+from ketasim.evidence.endpoints import Simulator
 from ketasim.evidence.likelihood import TAU_CHANGE, TAU_LOGIT, Z
-from ketasim.evidence.posterior import PARAMETERS, POSTERIOR_FILE, Settings, sample
+from ketasim.evidence.literature import load_literature
+from ketasim.evidence.posterior import (
+    PARAMETERS,
+    POSTERIOR_FILE,
+    Settings,
+    fitted_endpoints,
+    sample,
+)
 from ketasim.evidence.targets import load_targets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,15 +67,16 @@ def main() -> None:
     ap.add_argument("--report-only", action="store_true",
                     help="write calibration.md from the shipped posterior, without sampling")
     args = ap.parse_args()
-    table = load_targets()
+    table, literature = load_targets(), load_literature()
     targets, skipped = select_targets(table)
+    fitted = fitted_endpoints()
     if args.report_only:
         doc = json.loads(DATA.read_text())
         settings = Settings(**doc["settings"])
     else:
         settings = Settings(**{k: getattr(args, k) for k in defaults.__dict__})
         t0 = time.time()
-        doc = sample(targets, settings)
+        doc = sample(fitted, settings)
         doc["elapsed_s"] = round(time.time() - t0, 1)
         doc["date"] = datetime.date.today().isoformat()
         doc["generated_by"] = "scripts/calibrate.py"
@@ -76,14 +85,23 @@ def main() -> None:
     elapsed = doc["elapsed_s"]
     print("MAP (copy into mood.py / expectancy.py):",
           {k: float(f"{v:.4g}") for k, v in doc["map"].items()})
-    fit = evaluate({k: float(f"{v:.4g}") for k, v in doc["map"].items()}, targets,
-                   settings.n_subjects, settings.seed)
-    print(fit.to_string())
+    at_map = Simulator(fitted, settings.n_subjects, settings.seed)(
+        {k: float(f"{v:.4g}") for k, v in doc["map"].items()})
+    fit = [(e, s, nll_term(e.target, s, settings.n_subjects))
+           for e, s in zip(fitted, at_map, strict=True)]
+    for e, s, nll in fit:
+        print(f"{e.target.label}: observed {e.target.observed:.3f}, simulated {s:.3f}, "
+              f"NLL {nll:.2f}")
 
-    fitted_rows = sorted({r for t in targets if t.fitted for r in t.rows})
+    fitted_rows = sorted({r for e in fitted if e.source == "calibration" for r in e.target.rows})
+    literature_rows = sorted({r for e in fitted if e.source == "literature"
+                              for r in e.target.rows})
     shown_rows = sorted({r for t in targets if not t.fitted for r in t.rows})
     row_list = "; ".join(f"{table.loc[r, 'study']}/{table.loc[r, 'statistic']}/"
                          f"{table.loc[r, 'timepoint_h']} h" for r in fitted_rows)
+    literature_list = "; ".join(f"{literature.loc[r, 'study']}/{literature.loc[r, 'arm']}/"
+                                f"{literature.loc[r, 'statistic']}/"
+                                f"{literature.loc[r, 'timepoint_h']} h" for r in literature_rows)
     draws = doc["draws"]
     s = settings
     lines = [
@@ -126,8 +144,11 @@ def main() -> None:
         f"{', '.join(f'`{v}`' for v in VARIABLE)} (independent draws). `w_fast` keeps its "
         "hand-set value (from 24 h on the fast AMPA term is ~0, so the targets do not identify "
         "it). `belief_active` (ketamine and midazolam sessions) is the reference, 1.", "",
-        "Arms simulated (`ARMS` in calibrate.py, each in its trial's own baseline where "
-        "`trial_baselines.csv` has it): " + "; ".join(f"**{k}**" for k in ARMS) + ".", "",
+        "Arms simulated: the manifest's (`ARMS` in calibrate.py, each in its trial's own "
+        "baseline where `trial_baselines.csv` has it): " + "; ".join(f"**{k}**" for k in ARMS)
+        + "; and the literature table's, each from its own regimen and trial population "
+        "(`evidence/literature.py`): " + "; ".join(
+            dict.fromkeys(e.target.arm for e in fitted if e.source == "literature")) + ".", "",
         f"Marginal negative log-likelihood at the MAP: **{doc['map_nll']:.3f}**.", "",
         "## Per-target fit at the MAP", "",
         "Without the random effect (each row's own term). Changes are MADRS points (negative = "
@@ -135,13 +156,16 @@ def main() -> None:
         "Remission is simulated as MADRS <= 10.", "",
         "| arm | target | observed | simulated | n | SE | NLL term |",
         "|---|---|---|---|---|---|---|",
-        *(f"| {r.arm} | {r.target} | {_fmt(r.kind, r.observed)} | {_fmt(r.kind, r.simulated)} "
-          f"| {r.n} | {'' if r.se != r.se or r.se is None else f'{r.se:.3g}'} | {r.nll:.2f} |"
-          for r in fit.itertuples() if r.fitted), "",
+        *(f"| {e.target.arm} | {e.target.label} | {_fmt(e.target.kind, e.target.observed)} | "
+          f"{_fmt(e.target.kind, sim)} | {e.target.n} | "
+          f"{'' if e.target.se is None else f'{e.target.se:.3g}'} | {nll:.2f} |"
+          for e, sim, nll in fit), "",
         "## Manifest rows used", "",
         "Row numbers are 0-based data rows of `src/ketasim/evidence/data/calibration_targets.csv` "
         "(as loaded by `load_targets()`).", "",
         f"Fitted: rows {', '.join(map(str, fitted_rows))}: {row_list}.", "",
+        "Fitted from the literature table (`src/ketasim/evidence/data/literature.csv`, 0-based "
+        f"rows {', '.join(map(str, literature_rows))}): {literature_list}.", "",
         f"Shown in the validation but not fitted: rows {', '.join(map(str, shown_rows))}: "
         f"before {FIT_FROM_H:g} h (`FIT_FROM_H` in calibrate.py: the 2-h decrease of Murrough "
         "2013 Biol Psychiatry), and "

@@ -6,16 +6,15 @@ import pandas as pd
 import pytest
 
 from ketasim.clinical.scales import to_madrs
-from ketasim.evidence.calibrate import MODEL_NAME
+from ketasim.evidence.calibrate import ESKETAMINE_MODEL, FIT_FROM_H, MODEL_NAME
+from ketasim.evidence.endpoints import literature_endpoints
 from ketasim.evidence.literature import (
-    ESKETAMINE_MODEL,
     design,
     load_literature,
     population_settings,
     remission_matches,
 )
 from ketasim.evidence.targets import KEPT_ASIDE, KEPT_ASIDE_CITATIONS, load_targets
-from ketasim.evidence.validate import literature_endpoints
 
 COMPUTED = "value computed from the counts in the excerpt"
 
@@ -69,6 +68,8 @@ def test_population_settings_link_the_baseline_to_madrs():
     assert own["age_mean"] == 62 and own["female_share"] == 0.3
     assert population_settings(_row(inclusion="MADRS >= 22")) == {"madrs_min": 22.0}
     assert "bipolar" in population_settings(_row(population="bipolar depression"))
+    assert "adolescent" in population_settings(_row(population="adolescents 12-18 y"))
+    assert population_settings(_row(inclusion="HAM-D > 20 (version not stated)")) == {}
     assert "IDS-C" in population_settings(_row(baseline_scale="IDS-C", baseline_mean="40",
                                                baseline_sd="8"))
     assert "age_mean" in population_settings(_row(age_mean="15"))  # outside the TRD cohort
@@ -90,5 +91,6 @@ def test_every_row_is_simulated_or_says_why():
         == list(range(len(table)))
     assert all(why for _, _, why in skipped)
     for e in endpoints:
-        assert not e.target.fitted and e.source == "literature" and e.citation
+        assert e.target.fitted == (e.target.time_h >= FIT_FROM_H) and e.citation
+        assert e.source == "literature"
         assert e.target.n == table.loc[e.target.rows[0], "n"] > 0

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ketasim.evidence import posterior as post
-from ketasim.evidence.calibrate import BOUNDS, select_targets
+from ketasim.evidence.calibrate import BOUNDS
 from ketasim.evidence.likelihood import TAU_CHANGE, TAU_LOGIT
 from ketasim.evidence.validate import current_values
 
@@ -36,10 +36,10 @@ def test_the_models_values_are_the_posteriors_map(doc):
 
 
 def test_posterior_arms_are_the_calibrations(doc):
-    targets, _ = select_targets()
-    fitted = [t for t in targets if t.fitted]
-    assert doc["targets"] == [t.label for t in fitted]
-    assert doc["studies"] == sorted({t.group for t in fitted})
+    fitted = post.fitted_endpoints()
+    assert doc["targets"] == [e.target.label for e in fitted]
+    assert doc["studies"] == sorted({e.target.group for e in fitted})
+    assert {e.source for e in fitted} == {"calibration", "literature"}
     assert all(set(d["study_nll"]) == set(doc["studies"]) for d in doc["draws"])
 
 
@@ -47,9 +47,8 @@ def test_posterior_arms_are_the_calibrations(doc):
 def test_a_draws_likelihood_is_reproduced_by_a_fresh_simulation(doc):
     """Common random numbers: the same seed and n give the same simulated targets, so the
     recorded marginal and per-arm NLL come back (tolerance 1e-6)."""
-    targets, _ = select_targets()
     s = doc["settings"]
-    problem = post.Problem(targets, s["n_subjects"], s["seed"])
+    problem = post.Problem(post.fitted_endpoints(), s["n_subjects"], s["seed"])
     d = doc["draws"][len(doc["draws"]) // 2]
     x = np.log([d["values"][k] for k in post.PARAMETERS])
     log_p, sim = problem.log_probability(x)
@@ -61,9 +60,9 @@ def test_a_draws_likelihood_is_reproduced_by_a_fresh_simulation(doc):
 
 @pytest.mark.slow
 def test_a_tiny_sampler_run_keeps_its_draws_inside_the_bounds_and_its_map_best():
-    targets, _ = select_targets()
-    few = [t for t in targets if t.fitted and t.study == "murrough2013_ajp"]
-    settings = post.Settings(n_subjects=40, popsize=2, maxiter=1, walkers=10, steps=3, burn=1)
+    few = [e for e in post.fitted_endpoints() if e.study == "murrough2013_ajp"]
+    settings = post.Settings(n_subjects=40, popsize=2, maxiter=1, walkers=10, steps=3, burn=1,
+                             workers=2)
     out = post.sample(few, settings, log=lambda _: None)
     assert len(out["draws"]) == settings.walkers * (settings.steps - settings.burn)
     assert out["studies"] == ["murrough2013_ajp"]

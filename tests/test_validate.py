@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from ketasim.cli import app
 from ketasim.clinical.visits import Ratings
+from ketasim.evidence import endpoints as ep
 from ketasim.evidence import validate as v
 from ketasim.evidence.calibrate import Target
 from ketasim.evidence.claims import claims
@@ -34,8 +35,8 @@ def result():
 
 
 def test_json_schema_and_coverage(result):
-    endpoints, _ = v.select_endpoints()
-    found, _ = v.literature_endpoints()
+    endpoints, _ = ep.select_endpoints()
+    found, _ = ep.literature_endpoints()
     assert result["parameter_draws"] == 2 and result["resamples"] == 30
     assert result["n_endpoints"] == len(result["endpoints"]) == len(endpoints) + len(found)
     for row in result["endpoints"]:
@@ -55,7 +56,7 @@ def test_json_schema_and_coverage(result):
     literature = {i for r in result["endpoints"] if r["source"] == "literature"
                   for i in r["rows"]}
     assert literature | {s["row"] for s in result["literature_not_simulated"]} == \
-        set(range(len(v.load_literature())))
+        set(range(len(ep.load_literature())))
     assert all(r["citation"] for r in result["endpoints"])
 
 
@@ -115,7 +116,8 @@ def test_report_has_every_endpoint_the_claims_and_no_network_resource(result, fo
     assert json.loads((tmp_path / "validation.json").read_text()) == result
     assert all(p.exists() for p in paths)
     for r in result["endpoints"]:
-        assert f"<td>{r['study']}</td><td>{r['arm']}</td><td>{r['endpoint']}</td>" in page
+        assert (f"<td>{html.escape(r['study'])}</td><td>{html.escape(r['arm'])}</td>"
+                f"<td>{html.escape(r['endpoint'])}</td>") in page
     assert page.count('<tr class="outside">') == result["n_endpoints"] - result["n_inside"] + \
         len(result["targets"]["studies_all_outside"])  # endpoint rows, then study rows
     assert "The claims, with data and model" in page
@@ -158,8 +160,8 @@ def test_study_effect_shifts_means_in_points_and_rates_on_the_logit():
     change = _endpoint("change", 24.0, 40)
     assert v.study_effect(change, np.full(3, -10.0), z, 3.0, 0.5) == pytest.approx(
         [-7.0, -10.0, -16.0])
-    relative = v.Endpoint(Target("t", "relative_change", 24.0, 0.0, 40, baseline=30.0), "s", "x",
-                          v.ARMS["saline"])
+    relative = ep.Endpoint(Target("t", "relative_change", 24.0, 0.0, 40, baseline=30.0), "s", "x",
+                          ep.ARMS["saline"])
     assert v.study_effect(relative, np.full(3, -0.3), z, 3.0, 0.5) == pytest.approx(
         [-0.2, -0.3, -0.5])
     rate = v.study_effect(_endpoint("response", 24.0, 40), np.full(3, 0.4), z, 3.0, 0.5)
@@ -175,32 +177,37 @@ def _patients(scores: np.ndarray, times_h) -> Ratings:
     return Ratings(np.asarray(times_h, float), ids, {"madrs": s}, {"madrs": s[:, 0]})
 
 
-def _endpoint(kind: str, time_h: float, n: int, reference_h: float | None = None) -> v.Endpoint:
-    return v.Endpoint(Target("t", kind, time_h, 0.0, n), "s", "x", v.ARMS["saline"],
+def _endpoint(kind: str, time_h: float, n: int, reference_h: float | None = None) -> ep.Endpoint:
+    return ep.Endpoint(Target("t", kind, time_h, 0.0, n), "s", "x", ep.ARMS["saline"],
                       reference_h=reference_h)
+
+
+def _resampled(e: ep.Endpoint, patients: Ratings, last_h: float, k: int,
+               rng: np.random.Generator) -> np.ndarray:
+    return ep.statistic(e, patients, last_h, ep.draw_groups(e, patients, last_h, k, rng))
 
 
 def test_resampled_statistics_by_hand():
     rng = np.random.default_rng(1)
     same = _patients(np.tile([30, 12], (50, 1)), [0.0, 24.0])
-    assert np.all(v.resampled(_endpoint("change", 24.0, 10), same, 0.0, 5, rng) == -18.0)
-    assert np.allclose(v.resampled(_endpoint("relative_change", 24.0, 10), same, 0.0, 5, rng),
+    assert np.all(_resampled(_endpoint("change", 24.0, 10), same, 0.0, 5, rng) == -18.0)
+    assert np.allclose(_resampled(_endpoint("relative_change", 24.0, 10), same, 0.0, 5, rng),
                        -0.6)
-    assert np.all(v.resampled(_endpoint("response", 24.0, 10), same, 0.0, 5, rng) == 1.0)
-    assert np.all(v.resampled(_endpoint("remission", 24.0, 10), same, 0.0, 5, rng) == 0.0)
+    assert np.all(_resampled(_endpoint("response", 24.0, 10), same, 0.0, 5, rng) == 1.0)
+    assert np.all(_resampled(_endpoint("remission", 24.0, 10), same, 0.0, 5, rng) == 0.0)
     # half respond: a group of 100 responds 50% +/- sqrt(0.25 / 100) = 5 points
     half = _patients(np.repeat([[30, 10], [30, 20]], 500, axis=0), [0.0, 24.0])
-    rates = v.resampled(_endpoint("response", 24.0, 100), half, 0.0, 4000, rng)
+    rates = _resampled(_endpoint("response", 24.0, 100), half, 0.0, 4000, rng)
     assert rates.mean() == pytest.approx(0.5, abs=0.005)
     assert rates.std() == pytest.approx(0.05, rel=0.08)
     # of those responding at 48 h (3 of 4 types), 2 of 3 responded at 4 h already
     types = np.repeat([[30, 10, 10], [30, 10, 10], [30, 25, 10], [30, 10, 25]], 250, axis=0)
-    sens = v.resampled(_endpoint("sensitivity", 4.0, 200, reference_h=48.0),
+    sens = _resampled(_endpoint("sensitivity", 4.0, 200, reference_h=48.0),
                        _patients(types, [0.0, 4.0, 48.0]), 0.0, 500, rng)
     assert sens.mean() == pytest.approx(2 / 3, abs=0.01)
     # responders at 24 h after the (only) dose fail on two visits from 72 h: relapse at day 3
     relapse = _patients(np.tile([30, 10, 10, 25, 25], (40, 1)), [0.0, 24.0, 48.0, 72.0, 96.0])
-    assert np.all(v.resampled(_endpoint("relapse_days", 96.0, 17), relapse, 0.0, 5, rng) == 3.0)
+    assert np.all(_resampled(_endpoint("relapse_days", 96.0, 17), relapse, 0.0, 5, rng) == 3.0)
 
 
 def test_cli_rejects_too_few_draws():
@@ -219,3 +226,19 @@ def test_cli_writes_the_report_and_prints_the_share_inside(result, found, tmp_pa
     assert res.exit_code == 0, res.output
     assert f"{result['n_inside']} of {result['n_endpoints']} published values inside" in res.output
     assert (tmp_path / "report.html").exists() and (tmp_path / "validation.json").exists()
+
+
+def test_the_simulator_agrees_with_the_calibrations_own_endpoints():
+    """Two paths to one number: the Simulator's statistic over the whole population and the
+    clinic layer's endpoint table (calibrate.simulate) for the same arm, patients and seed."""
+    from ketasim.evidence.calibrate import simulate
+    from ketasim.evidence.validate import current_values
+
+    targets = [e for e in ep.select_endpoints()[0]
+               if e.study == "murrough2013_ajp" and e.target.arm == "ketamine"
+               and e.target.time_h == 24.0]
+    values = current_values()
+    got = ep.Simulator(targets, 120, 3)(values)
+    table = simulate(values, "ketamine", [24.0], 120, 3, "murrough2013_ajp")[24.0]
+    expected = {"change": table.mean_change, "response": table.response_rate}
+    assert got == pytest.approx([expected[e.target.kind] for e in targets], abs=1e-9)

@@ -15,11 +15,11 @@ where :func:`trial_baselines` has it, else the TRD cohort; rated by the clinic l
 - a rate (response, remission) with a binomial likelihood with the row's n (the observed count
   k = rate x n may be fractional: the binomial coefficient uses gamma functions).
 
-:func:`evaluate` tabulates each target's simulated value and its independent NLL term (with all
-constants, so it can be checked by hand), deterministic for a seed: the virtual patients (PK and
-mood random effects, baselines, rating noise) are the same in every evaluation (common random
-numbers), only their parameters change. The fit itself (with a between-study random effect) is
-:mod:`ketasim.evidence.posterior`.
+:func:`nll_term` is each target's independent NLL term (with all constants, so it can be
+checked by hand). Simulations are deterministic for a seed: the virtual patients (PK and mood
+random effects, baselines, rating noise) are the same in every evaluation (common random
+numbers), only their parameters change. The fit itself (with a between-study random effect,
+over these targets and the literature's rows) is :mod:`ketasim.evidence.posterior`.
 
 Drug-minus-control contrasts (odds ratios, SMDs) are not fitted: their arms are.
 """
@@ -48,6 +48,8 @@ from ketasim.population.sampling import Population
 from ketasim.scenario.variants import variant_parameters
 
 MODEL_NAME = "racemic_sr+mechanism"
+#: Esketamine by a non-IV route is simulated with its own population PK model.
+ESKETAMINE_MODEL = "perez_ruixo2021+mechanism"
 #: Free parameters and their bounds (declared units). ``cv`` is the coefficient of variation of
 #: the log-normal between-patient variability shared by :data:`VARIABLE` (each drawn
 #: independently).
@@ -120,7 +122,7 @@ ARMS: dict[str, EvidenceArm] = {
 }
 
 #: SD of a MADRS change (points) when a row gives none: assumption: ~11 points, the SD implied
-#: by Murrough 2013 AJP (-16.5, t(46) = -10.31 -> 10.97); not needed by the current selection.
+#: by Murrough 2013 AJP (-16.5, t(46) = -10.31 -> 10.97); used for literature changes without one.
 ASSUMED_SD_CHANGE = 11.0
 
 #: Targets before this time (h) are shown but not fitted: the 2-h MADRS decrease of 18.9 points
@@ -383,24 +385,6 @@ def nll_term(target: Target, simulated: float, n_sim: int | None = None) -> floa
     p = min(max(simulated, eps), 1 - eps)
     log_choose = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
     return float(-(log_choose + k * math.log(p) + (n - k) * math.log(1 - p)))
-
-
-def evaluate(values: Mapping[str, float], targets: list[Target], n_subjects: int, seed: int
-             ) -> pd.DataFrame:
-    """Per target: arm, whether fitted, observed, simulated, SE (means) or n (rates), NLL
-    term."""
-    groups = dict.fromkeys((t.arm, population_key(t)) for t in targets)
-    sims = {(arm, key): simulate(values, arm, [t.time_h for t in targets if t.arm == arm
-                                               and population_key(t) == key],
-                                 n_subjects, seed, key[0]) for arm, key in groups}
-    rows = []
-    for t in targets:
-        s = simulated_value(t, sims[t.arm, population_key(t)])
-        rows.append({"target": t.label, "arm": t.arm, "fitted": t.fitted, "kind": t.kind,
-                     "time_h": t.time_h,
-                     "observed": t.observed, "simulated": s, "n": t.n, "se": t.se,
-                     "nll": nll_term(t, s, n_subjects)})
-    return pd.DataFrame(rows)
 
 
 #: Limits of the calibration (docs/validation/calibration.md and the validation report).

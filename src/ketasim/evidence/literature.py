@@ -23,7 +23,7 @@ import pandas as pd
 from ketasim.clinical.scales import get_scale, to_madrs
 from ketasim.dosing import Dose, Regimen
 from ketasim.errors import ScenarioError
-from ketasim.evidence.calibrate import MODEL_NAME, NEW_AD, EvidenceArm
+from ketasim.evidence.calibrate import ESKETAMINE_MODEL, MODEL_NAME, NEW_AD, EvidenceArm
 from ketasim.population.sampling import Population
 
 #: Columns of ``data/literature.csv``, in order.
@@ -42,8 +42,6 @@ ROUTES = {"IV": "iv_infusion", "intranasal": "intranasal", "oral": "oral", "IM":
           "SC": "subcutaneous", "sublingual": "sublingual"}
 #: The ``endpoint`` column's words for ketasim's rated scales.
 SCALES = {"MADRS": "madrs", "HAM-D17": "hamd17", "QIDS-SR16": "qids_sr16"}
-#: Esketamine by a non-IV route is simulated with its own population PK model.
-ESKETAMINE_MODEL = "perez_ruixo2021+mechanism"
 #: A newly started oral antidepressant (``background``): :data:`~ketasim.evidence.calibrate.
 #: NEW_AD`, escitalopram 10 mg/day from day 0 (assumption: stands for any SSRI/SNRI started).
 NEW_AD_WORDS = "new oral antidepressant"
@@ -92,12 +90,16 @@ def design(row: pd.Series) -> EvidenceArm | str:
 def population_settings(row: pd.Series) -> dict[str, float] | str:
     """The :class:`~ketasim.population.sampling.Population` settings of ``row``'s trial: its
     baseline (converted to MADRS points by the clinic layer's linking, the SD by the linking's
-    local slope), else its inclusion cut-off (``madrs_min``; with a recorded baseline the cut-off
-    is left out: linked from another scale it can contradict the baseline, e.g. HAM-D17 >= 24
-    with a MADRS mean of 32.3), mean age and share female; or why not
-    (bipolar depression, or settings no TRD population can have)."""
-    if "bipolar" in row["population"].lower():
-        return "bipolar depression: not the TRD cohort"
+    local slope), else its inclusion cut-off (``madrs_min``) when it is on a linked scale (with
+    a recorded baseline the cut-off is left out: linked from another scale it can contradict the
+    baseline, e.g. HAM-D17 >= 24 with a MADRS mean of 32.3; a cut-off on another scale is left
+    out too: the cohort's baseline distribution stands for it), mean age and share female; or
+    why not
+    (bipolar or adolescent patients, or settings no TRD population can have)."""
+    population = row["population"].lower()
+    for word in ("bipolar", "adolescent"):
+        if word in population:
+            return f"{word} patients: not the adult TRD cohort"
     out: dict[str, float] = {}
     scale = SCALES.get(row["baseline_scale"])
     if row["baseline_mean"] and row["baseline_sd"]:
@@ -107,11 +109,9 @@ def population_settings(row: pd.Series) -> dict[str, float] | str:
         out["baseline_mean"] = float(to_madrs(mean, scale))
         slope = (to_madrs(mean + 0.5, scale) - to_madrs(mean - 0.5, scale))
         out["baseline_sd"] = float(sd * slope)
-    if row["inclusion"] and "baseline_mean" not in out:  # a recorded baseline describes the
-        m = _CUT.match(row["inclusion"])                  # included patients better
-        if m is None:
-            return f"inclusion {row['inclusion']!r} is not a cut-off on a linked scale"
-        out["madrs_min"] = float(to_madrs(float(m.group(2)), SCALES[m.group(1)]))
+    cut = _CUT.match(row["inclusion"])
+    if cut and "baseline_mean" not in out:  # a recorded baseline describes the included better
+        out["madrs_min"] = float(to_madrs(float(cut.group(2)), SCALES[cut.group(1)]))
     if row["age_mean"]:
         out["age_mean"] = float(row["age_mean"])
     if row["female_pct"]:

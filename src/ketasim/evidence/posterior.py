@@ -1,11 +1,13 @@
 """Posterior of the mechanism's calibrated parameters: a global search, then MCMC.
 
-The problem (:class:`Problem`): the fitted targets of :func:`~ketasim.evidence.calibrate.
-select_targets`, each arm simulated in ``n_subjects`` virtual patients with common random
-numbers (``seed``), scored by the MBMA likelihood of :mod:`ketasim.evidence.likelihood` with the
-between-study heterogeneity integrated out. Priors: uniform on the log of each of
-:data:`PARAMETERS` within :data:`~ketasim.evidence.calibrate.BOUNDS` (assumption: no external
-information on these gains), uniform taus on their grids.
+The problem (:class:`Problem`): the fitted endpoints (:func:`fitted_endpoints`: the manifest's
+calibration targets and the literature's rows from 24 h on), each arm simulated in its trial's
+population of ``n_subjects`` virtual patients with common random numbers (``seed``;
+:class:`~ketasim.evidence.endpoints.Simulator`), scored by the MBMA likelihood of
+:mod:`ketasim.evidence.likelihood` with the between-study heterogeneity integrated out.
+Priors: uniform on the log of each of :data:`PARAMETERS` within
+:data:`~ketasim.evidence.calibrate.BOUNDS` (assumption: no external information on these
+gains), uniform taus on their grids.
 
 :func:`sample` runs scipy's differential evolution (global, on log-parameters) for the
 maximum a posteriori point, then emcee's affine-invariant ensemble sampler started from the best
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +31,13 @@ import emcee
 import numpy as np
 from scipy.optimize import differential_evolution
 
-from ketasim.evidence.calibrate import BOUNDS, FITTED, MODEL_NAME, Target, evaluate
+from ketasim.evidence.calibrate import BOUNDS, FITTED, MODEL_NAME
+from ketasim.evidence.endpoints import (
+    Endpoint,
+    Simulator,
+    literature_endpoints,
+    select_endpoints,
+)
 from ketasim.evidence.likelihood import TAU_CHANGE, TAU_LOGIT, HeterogeneityLikelihood
 
 #: Sampled parameters (declared units; ``cv`` as in calibrate.BOUNDS).
@@ -37,13 +46,20 @@ PARAMETERS = (*FITTED, "cv")
 POSTERIOR_FILE = "posterior.json"
 
 
+def fitted_endpoints() -> list[Endpoint]:
+    """The endpoints the calibration fits: the manifest's fitted targets, then the literature's
+    fitted rows."""
+    return [e for e in select_endpoints()[0] + literature_endpoints()[0] if e.target.fitted]
+
+
 class Problem:
     """The calibration's negative log-posterior over log-parameters (see the module)."""
 
-    def __init__(self, targets: list[Target], n_subjects: int = 300, seed: int = 1) -> None:
-        self.targets = [t for t in targets if t.fitted]
+    def __init__(self, endpoints: list[Endpoint], n_subjects: int = 300, seed: int = 1) -> None:
+        self.endpoints = [e for e in endpoints if e.target.fitted]
         self.n_subjects, self.seed = n_subjects, seed
-        self.likelihood = HeterogeneityLikelihood([t.likelihood_row() for t in self.targets],
+        self.simulator = Simulator(self.endpoints, n_subjects, seed)
+        self.likelihood = HeterogeneityLikelihood([e.likelihood_row() for e in self.endpoints],
                                                   n_subjects)
         self.bounds = [(math.log(BOUNDS[k][0]), math.log(BOUNDS[k][1])) for k in PARAMETERS]
 
@@ -51,9 +67,8 @@ class Problem:
         return {k: float(v) for k, v in zip(PARAMETERS, np.exp(x), strict=True)}
 
     def simulated(self, x: np.ndarray) -> np.ndarray:
-        """Simulated value of each fitted target at log-parameters ``x``."""
-        table = evaluate(self.values(x), self.targets, self.n_subjects, self.seed)
-        return table["simulated"].to_numpy(dtype=float)
+        """Simulated value of each fitted endpoint at log-parameters ``x``."""
+        return self.simulator(self.values(x))
 
     def inside(self, x: np.ndarray) -> bool:
         return all(lo <= v <= hi for v, (lo, hi) in zip(x, self.bounds, strict=True))
@@ -65,7 +80,7 @@ class Problem:
     def log_probability(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """emcee's log-probability with the simulated values as blob."""
         if not self.inside(x):
-            return -math.inf, np.full(len(self.targets), np.nan)
+            return -math.inf, np.full(len(self.endpoints), np.nan)
         sim = self.simulated(x)
         return -self.likelihood.marginal(sim), sim
 
@@ -73,7 +88,8 @@ class Problem:
 @dataclass(frozen=True)
 class Settings:
     """Search and sampler settings: DE ``popsize`` (x dimensions members) and ``maxiter``
-    generations; emcee ``walkers`` x ``steps``, the first ``burn`` discarded."""
+    generations; emcee ``walkers`` x ``steps``, the first ``burn`` discarded; ``workers``
+    processes evaluating in parallel."""
 
     n_subjects: int = 300
     seed: int = 1
@@ -82,24 +98,29 @@ class Settings:
     walkers: int = 12
     steps: int = 40
     burn: int = 15
+    workers: int = 2
 
 
-def sample(targets: list[Target], settings: Settings = Settings(),
+def sample(endpoints: list[Endpoint], settings: Settings = Settings(),
            log: Callable[[str], None] = print) -> dict:
-    """Differential evolution then emcee; the document of :data:`POSTERIOR_FILE`."""
-    problem = Problem(targets, settings.n_subjects, settings.seed)
+    """Differential evolution then emcee, each evaluating ``settings.workers`` parameter sets
+    at once in worker processes; the document of :data:`POSTERIOR_FILE`."""
+    problem = Problem(endpoints, settings.n_subjects, settings.seed)
     t0 = time.time()
-    search = differential_evolution(problem.nll, problem.bounds, popsize=settings.popsize,
-                                    maxiter=settings.maxiter, seed=settings.seed, polish=False,
-                                    init="latinhypercube", tol=1e-3)
-    log(f"differential evolution: NLL {search.fun:.3f} at {problem.values(search.x)} "
-        f"({search.nfev} evaluations, {time.time() - t0:.0f} s)")
-    order = np.argsort(search.population_energies)
-    start = search.population[order[:settings.walkers]]
+    with multiprocessing.get_context("spawn").Pool(settings.workers) as pool:
+        search = differential_evolution(problem.nll, problem.bounds, popsize=settings.popsize,
+                                        maxiter=settings.maxiter, seed=settings.seed,
+                                        polish=False, init="latinhypercube", tol=1e-3,
+                                        workers=pool.map, updating="deferred")
+        log(f"differential evolution: NLL {search.fun:.3f} at {problem.values(search.x)} "
+            f"({search.nfev} evaluations, {time.time() - t0:.0f} s)")
+        order = np.argsort(search.population_energies)
+        start = search.population[order[:settings.walkers]]
+        sampler = emcee.EnsembleSampler(settings.walkers, len(PARAMETERS),
+                                        problem.log_probability, pool=pool)
+        sampler.random_state = np.random.RandomState(settings.seed).get_state()
+        sampler.run_mcmc(start, settings.steps)
     rng = np.random.default_rng(settings.seed)
-    sampler = emcee.EnsembleSampler(settings.walkers, len(PARAMETERS), problem.log_probability)
-    sampler.random_state = np.random.RandomState(settings.seed).get_state()
-    sampler.run_mcmc(start, settings.steps)
     log(f"emcee: {settings.walkers} walkers x {settings.steps} steps, acceptance "
         f"{np.mean(sampler.acceptance_fraction):.2f} ({time.time() - t0:.0f} s in all)")
     chain = sampler.get_chain(discard=settings.burn, flat=True)
@@ -124,7 +145,8 @@ def sample(targets: list[Target], settings: Settings = Settings(),
         "settings": settings.__dict__, "evaluations": int(search.nfev) + settings.walkers
         * settings.steps, "acceptance": float(np.mean(sampler.acceptance_fraction)),
         "elapsed_s": round(time.time() - t0, 1),
-        "targets": [t.label for t in problem.targets], "studies": problem.likelihood.groups,
+        "targets": [e.target.label for e in problem.endpoints],
+        "studies": problem.likelihood.groups,
         "draws": draws,
     }
 

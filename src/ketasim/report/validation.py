@@ -70,6 +70,11 @@ def _observed_bars(r: dict) -> list[float]:
     return [f * (r["observed"] - ci[0]), f * (ci[1] - r["observed"])] if ci else [0.0, 0.0]
 
 
+def _legend(text: str, n: int) -> str:
+    """A legend entry: ``text`` shortened to one line of a panel, with the arm's n."""
+    return f"{textwrap.shorten(text, 48, placeholder='...')} (n {n})"
+
+
 def _published(ax, x: float, r: dict, colour: str) -> None:
     """The published value of ``r`` at ``x`` with its 90% CI, edged in vermillion if outside
     the predicted interval."""
@@ -99,7 +104,8 @@ def study_figure(study: str, rows: list[dict], bands: list[dict], path: Path) ->
             ax.fill_between(b["times_h"], np.multiply(b["p5"], f), np.multiply(b["p95"], f),
                             color=c, alpha=0.22, lw=0)
             ax.plot(b["times_h"], np.multiply(b["p50"], f), color=c, lw=1.6,
-                    label=f"{b['arm']}: {b['endpoint']} (n {b['n']})")
+                    label=_legend(f"{b['arm'].removeprefix(study + ': ')}: {b['endpoint']}",
+                                  b["n"]))
         for r in (r for r in timed if _family(r["kind"]) == family):
             _published(ax, r["time_h"], r, colour[(r["arm"], r["endpoint"])])
         times = [r["time_h"] for r in timed if _family(r["kind"]) == family] + [
