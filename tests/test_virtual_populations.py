@@ -380,11 +380,26 @@ def test_a_trials_own_baseline_is_recorded_with_its_mean_and_sd(mean, sd, madrs_
     ({"baseline_mean": 30.0, "baseline_sd": 12.0, "madrs_min": 28, "madrs_max": 34},
      r"^population\.baseline_sd: no baseline distribution"),
     ({"baseline_mean": "thirty", "baseline_sd": 5.0}, r"^population\.baseline_mean: must be"),
+    ({"age_mean": 12.0}, r"^population\.age_mean: must be years within cohort trd's ages"),
+    ({"age_mean": True}, r"^population\.age_mean: must be"),
+    ({"female_share": 1.2}, r"^population\.female_share: must be a share from 0 to 1"),
+    ({"female_share": float("nan")}, r"^population\.female_share: must be a share"),
 ])
 def test_an_impossible_trial_baseline_is_a_one_line_error(settings, message):
     with pytest.raises(ScenarioError, match=message) as caught:
         Population(10, **settings)
     assert "\n" not in str(caught.value)
+
+
+def test_a_trials_mean_age_and_share_female_replace_the_cohorts():
+    """3,000 patients: the share female within 3 SE; the mean age within 1 year of the
+    requested mean (the cohort's age range truncates the normal, moving the mean by < 0.6 y at
+    60 y with SD 12 y on 18-86)."""
+    table = Population(3000, seed=3, age_mean=60.0, female_share=0.3).draw_covariates(
+        np.random.default_rng(1))
+    assert abs(table["female"].mean() - 0.3) < 3 * np.sqrt(0.3 * 0.7 / 3000)
+    assert abs(table["age_y"].mean() - 60.0) < 1.0
+    assert table["age_y"].between(18.0, 86.0).all()
 
 
 def test_a_scenario_file_sets_the_trials_baseline_and_its_endpoints_start_there():

@@ -406,17 +406,24 @@ LIMITS: tuple[str, ...] = (
     "derived from its t(46)); the Cochrane comparator risks come without their arm's n (n "
     "assumed, see the manifest's reliability flag); arms whose trial's baseline is in "
     "evidence/data/trial_baselines.csv (TRANSFORM-1 37.5, Lii 2023 25.1 and 29.9) are simulated "
-    "in it, the others in the TRD cohort (31.9).",
+    "in it, as are the literature's arms in their trial's baseline, mean age and share female; "
+    "the others in the TRD cohort (31.9).",
     "**The structure is revised only for expectancy over repeated sessions** (the mean belief "
     "of recent sessions). The fast component (the 2-h fall), the loss of effect after a "
     "course, esketamine's dose-duration and the variability structure (one shared log-normal "
     "cv; correlated fast/slow responsiveness or a non-responder fraction would be the next "
     "candidates) are as before this calibration; "
     "their misses are listed in docs/validation/report.md.",
-    "**Monte Carlo.** The likelihood uses common random numbers (one seed, 300 patients per "
+    "**Monte Carlo.** The likelihood uses common random numbers (one seed, 200 patients per "
     "arm), but rates are step functions of the parameters at a finite n, so the posterior is "
-    "that of one virtual population; the MCMC is short (12 walkers x 40 steps, a budget set by "
-    "~1.4 s per evaluation), enough for the interval's spread, not for converged tails.",
+    "that of one virtual population; the MCMC is short (10 walkers x 36 steps, a budget set by "
+    "~5 s per evaluation of 19 simulated arms), enough for the interval's spread, not for "
+    "converged tails.",
+    "**The literature rows are mostly from abstracts** (evidence/data/literature.csv): small "
+    "trials (n 7-77), open-label courses among them, some n per arm or definitions read from "
+    "registries or reviews (each noted in the row); they widen the evidence to courses, other "
+    "routes and populations, and the between-study heterogeneity is estimated over all of "
+    "them.",
     "**Heterogeneity is one tau per kind.** Every study shares `tau_change` (means) and "
     "`tau_logit` (rates), with flat priors on bounded grids (assumption); rows that pool "
     "several trials (the Cochrane comparator risks) get the same tau as single trials.",

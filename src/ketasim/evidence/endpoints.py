@@ -175,6 +175,14 @@ class Endpoint:
         return self.target.arm, self.population
 
     @property
+    def simulation_key(self) -> tuple:
+        """Endpoints with the same regimen, model, variants and population are one simulation
+        in the calibration, whatever their study (the validation keeps studies apart:
+        :attr:`group`, each trial with its own study effect)."""
+        arm = self.design
+        return arm.model, arm.regimen, tuple(sorted(arm.variants.items())), self.population
+
+    @property
     def description(self) -> str:
         label, kind = get_scale(self.scale).label, self.target.kind
         if kind == "sensitivity":
@@ -401,11 +409,13 @@ def statistic(endpoint: Endpoint, patients: Ratings, last_dose_h: float,
     raise ValueError(f"unknown endpoint kind {t.kind!r}")
 
 
-def group_endpoints(endpoints: Sequence[Endpoint]) -> dict[tuple, list[Endpoint]]:
-    """``endpoints`` by :attr:`Endpoint.group` (one simulation each), in order."""
+def group_endpoints(endpoints: Sequence[Endpoint], key=lambda e: e.group
+                    ) -> dict[tuple, list[Endpoint]]:
+    """``endpoints`` by ``key`` (default :attr:`Endpoint.group`; one simulation each), in
+    order."""
     groups: dict[tuple, list[Endpoint]] = {}
     for e in endpoints:
-        groups.setdefault(e.group, []).append(e)
+        groups.setdefault(key(e), []).append(e)
     return groups
 
 
@@ -420,7 +430,7 @@ class Simulator:
 
     def __call__(self, values: Mapping[str, float]) -> np.ndarray:
         out = {}
-        for group in group_endpoints(self.endpoints).values():
+        for group in group_endpoints(self.endpoints, lambda e: e.simulation_key).values():
             design = group[0].design
             patients = rate(design, values, [t for e in group for t in e.times_h],
                             self.n_subjects, self.seed, SCALE_NAMES, dict(group[0].population))

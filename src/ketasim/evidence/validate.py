@@ -290,15 +290,16 @@ def _posterior_summary(posterior: dict) -> dict[str, list[float]]:
 #: Limits of the validation itself (the calibration's: ``calibrate.LIMITS``).
 LIMITS: tuple[str, ...] = (
     "**Fitted endpoints are not independent evidence.** For them `inside` is a goodness-of-fit "
-    "check; the rows simulated as scenarios (courses, esketamine, ASPIRE) and the 2-h row are "
-    "the out-of-sample test.",
+    "check; the leave-one-study-out interval, the rows simulated as scenarios (courses, "
+    "esketamine, ASPIRE, oral ketamine) and the rows before 24 h are the out-of-sample test.",
     "**Pooled rows are treated as one trial.** Han 2016 (n 368) and the Cochrane comparator "
     "risks pool several trials; heterogeneity between them is not in the interval, which is "
     "therefore too narrow for these rows.",
     "**Trial populations.** An arm is simulated in its trial's own recorded baseline MADRS where "
-    "evidence/data/trial_baselines.csv has it (TRANSFORM-1, ASPIRE II, Lii 2023), else in the "
-    "TRD cohort (baseline 31.9); age, sex and inclusion cut-offs are the cohort's. ELEKT-D is "
-    "compared on the QIDS-SR16 linked from the MADRS.",
+    "evidence/data/trial_baselines.csv has it (TRANSFORM-1, ASPIRE II, Lii 2023) and a "
+    "literature arm in its trial's baseline (linked to MADRS from HAM-D17 or QIDS-SR16), mean "
+    "age and share female where reported; else in the TRD cohort (baseline 31.9, age 45, 58% "
+    "female). ELEKT-D is compared on the QIDS-SR16 linked from the MADRS.",
     "**Scenario assumptions.** Esketamine arms get the full dose at every session; "
     "escitalopram 10 mg/day stands for every newly started antidepressant; ELEKT-D infusions "
     "are on days 0, 3, 7, 10, 14, 17; a relapse median not reached within the follow-up counts "
