@@ -28,14 +28,14 @@ from ketasim.modeling.spec import Deposit, Input, Model, Parameter, State
 from ketasim.models.mechanism.mood import CV, CV_SOURCE, FIT
 
 PARAMETERS = (
-    Parameter("w_expectancy", 1.244, "1", f"{FIT}", cv=CV, cv_source=CV_SOURCE,
+    Parameter("w_expectancy", 1.493, "1", f"{FIT}", cv=CV, cv_source=CV_SOURCE,
               description="largest fall of log-severity from expectancy"),
     Parameter("belief_active", 1.0, "1",
               "assumption (reference): a felt session (ketamine, or midazolam as the active "
               "placebo chosen to mimic it); a midazolam-controlled contrast then measures the "
               "drug effect, as such trials assume (Murrough 2013 Am J Psychiatry)",
               description="expectancy added by a ketamine or midazolam session"),
-    Parameter("belief_placebo", 0.5311, "1", f"{FIT}",
+    Parameter("belief_placebo", 0.6664, "1", f"{FIT}",
               description="expectancy added by an inert placebo or pill session"),
     Parameter("t12_expectancy", 21.0, "d",
               "assumption: the masked saline arm of Lii 2023 (Nat Ment Health 1:876) kept its "
