@@ -6,9 +6,9 @@ docs/validation/calibration.md, and print the MAP values.
     .venv/bin/python scripts/calibrate.py [--n-subjects 200] [--seed 1] [--walkers 10] ...
     .venv/bin/python scripts/calibrate.py --report-only   # calibration.md from posterior.json
 
-Takes about 40 minutes on 2 cores (620 evaluations of 19 simulated arms). The printed MAP values must then be copied into
-src/ketasim/models/mechanism/mood.py and expectancy.py (this script does not edit source files;
-tests/test_posterior.py fails until they match).
+Takes about 40 minutes on 2 cores (620 evaluations of 19 simulated arms). The printed MAP values
+must then be copied into src/ketasim/models/mechanism/mood.py and expectancy.py (this script does
+not edit source files; tests/test_posterior.py fails until they match).
 """
 
 from __future__ import annotations

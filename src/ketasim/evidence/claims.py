@@ -98,7 +98,8 @@ def claims(n: int = 400, seed: int = 1) -> list[Claim]:
               f"infusion, {cast(Relapse, six.relapse).median_days_to_relapse_among_responders} "
               "after six",
               "supported by the data; the model lengthens the benefit of a course more than "
-              "the data show (course and relapse targets are not in the calibration yet)"),
+              "the data show (the calibration fits end-of-course response, not relapse "
+              "times)"),
         Claim("generally well tolerated, few side effects in a clinical setting",
               "dissociation after a first esketamine dose: "
               f"{_row(t, 'esk_first_dose_dissociation', 'incidence_pct')}; blood pressure "

@@ -10,7 +10,8 @@ E / (1 + S) is the mean belief of the recent sessions times S / (1 + S): half it
 one session, the plateau after a few. So a course of sessions raises expectancy less than the sum
 of its sessions would (issue 11: the TRANSFORM-1 comparator arm, 28 daily pills and 8 placebo
 sprays, responds 38.9% at day 28, Fedgchin 2019; nine oral placebo sessions improve MADRS by
-2.5 points, Domany 2019; an expectancy summed over sessions gave 55-65% and 13 points).
+2.5 points, Domany 2019; an expectancy summed over sessions gave 55-65% and 13 points; Domany
+is still missed: docs/validation/report.md).
 
 How much a session adds depends on what the patient feels, which is why active placebos and
 masked designs shrink the drug-placebo gap: ketamine and midazolam are felt (belief 1, the
