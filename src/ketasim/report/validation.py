@@ -273,13 +273,13 @@ docs/validation/report.md.</p>
 <p class="big"><strong>{result['n_inside']} of {result['n_endpoints']}</strong> published
 values ({100 * result['fraction_inside']:.0f}%) lie inside the model's {share} prediction
 interval: {sum(r['inside'] for r in fitted)} of {len(fitted)} fitted endpoints and
-{sum(r['inside'] for r in held)} of {len(held)} not fitted (the 2-h row and the scenarios the
-calibration never saw). A model whose intervals are right would have about {share} inside.</p>
+{sum(r['inside'] for r in held)} of {len(held)} not fitted (pooled rates, rows before 24 h and
+the scenarios the calibration never saw). A model whose intervals are right would have about {share} inside.</p>
 <p>Each interval is what a new trial of the row's size would observe: {result['parameter_draws']}
 parameter sets drawn from the calibration's posterior ({html.escape(params['method'])},
 {params['date']}), each simulated in a virtual population of at least
 {result['patients_per_arm_min']} patients per arm ({result['population_factor']} times the arm's
-largest n if more; the trial's own baseline where recorded), from which {result['resamples']}
+largest n if more; the trial's own population where recorded), from which {result['resamples']}
 trial-sized groups are resampled per endpoint, each with its own between-study effect (the
 posterior's heterogeneity; seed {result['seed']}). Predicted = median; interval = 5th to 95th
 percentile. <em>Without its study</em>: the same samples reweighted to the posterior without the
