@@ -274,7 +274,8 @@ docs/validation/report.md.</p>
 values ({100 * result['fraction_inside']:.0f}%) lie inside the model's {share} prediction
 interval: {sum(r['inside'] for r in fitted)} of {len(fitted)} fitted endpoints and
 {sum(r['inside'] for r in held)} of {len(held)} not fitted (pooled rates, rows before 24 h and
-the scenarios the calibration never saw). A model whose intervals are right would have about {share} inside.</p>
+the scenarios the calibration never saw). A model whose intervals are right would have about
+{share} inside.</p>
 <p>Each interval is what a new trial of the row's size would observe: {result['parameter_draws']}
 parameter sets drawn from the calibration's posterior ({html.escape(params['method'])},
 {params['date']}), each simulated in a virtual population of at least
