@@ -111,11 +111,18 @@ def sample(endpoints: list[Endpoint], settings: Settings = Settings(),
     t0 = time.time()
     pool = multiprocessing.get_context("spawn").Pool(settings.workers) \
         if settings.workers > 1 else None
+    generations = iter(range(1, settings.maxiter + 1))
+
+    def generation(xk, convergence) -> None:
+        log(f"differential evolution: generation {next(generations)} of {settings.maxiter} "
+            f"({time.time() - t0:.0f} s)")
+
     try:
         search = differential_evolution(problem.nll, problem.bounds, popsize=settings.popsize,
                                         maxiter=settings.maxiter, seed=settings.seed,
                                         polish=False, init="latinhypercube", tol=1e-3,
-                                        workers=pool.map if pool else 1, updating="deferred")
+                                        workers=pool.map if pool else 1, updating="deferred",
+                                        callback=generation)
         log(f"differential evolution: NLL {search.fun:.3f} at {problem.values(search.x)} "
             f"({search.nfev} evaluations, {time.time() - t0:.0f} s)")
         order = np.argsort(search.population_energies)
@@ -123,7 +130,9 @@ def sample(endpoints: list[Endpoint], settings: Settings = Settings(),
         sampler = emcee.EnsembleSampler(settings.walkers, len(PARAMETERS),
                                         problem.log_probability, pool=pool)
         sampler.random_state = np.random.RandomState(settings.seed).get_state()
-        sampler.run_mcmc(start, settings.steps)
+        for step, _ in enumerate(sampler.sample(start, iterations=settings.steps), 1):
+            if step % 5 == 0 or step == settings.steps:
+                log(f"emcee: step {step} of {settings.steps} ({time.time() - t0:.0f} s)")
     finally:
         if pool:
             pool.close()
